@@ -1,0 +1,86 @@
+# tranche — build, test, bench, demo.
+#   make            build build/tranche
+#   make test       install dependencies, build, run every test, then again under ASan+UBSan
+#   make check      run the suite once (no dependency install, no sanitizers)
+#   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer only
+#   make bench      benchmarks, printing figures
+#   make demo       install, build and run the main example end to end
+#   make deps       install dependencies (Debian packages, DuckDB from npm)
+
+CC ?= cc
+BUILD ?= build
+SAN ?=
+OPT ?= -O2 -g
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wvla -Wno-format-nonliteral
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc -pthread $(SAN) $(CFLAGS)
+LIBS := -lsqlite3 -lyaml -lm -pthread
+LDFLAGS_ALL := $(SAN) $(LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard src/base/*.c src/partitions/*.c src/project/*.c src/storage/*.c \
+	src/warehouse/*.c src/exec/*.c src/automation/*.c src/server/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps test check test-asan bench demo clean lint
+all: $(BUILD)/tranche $(TEST_BIN) lint
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/libtranche.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tranche: $(CLI_OBJ) $(BUILD)/libtranche.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libtranche.a $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libtranche.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libtranche.a $(LIBS) -lcmocka $(LDFLAGS_ALL)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libtranche.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libtranche.a $(LIBS) $(LDFLAGS_ALL)
+
+# sprintf, strcpy, strcat, gets and friends are banned (STYLE.md): the build fails on them.
+lint:
+	@! grep -nE '(^|[^_a-z])(sprintf|vsprintf|strcpy|strcat|gets|strncpy|strncat)\(' $(LIB_SRC) $(CLI_SRC) \
+		|| { echo "banned function used (see STYLE.md)"; exit 1; }
+
+deps:
+	@scripts/install-deps.sh
+
+check: all
+	@tests/run.sh $(BUILD)
+
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		tests/run.sh build-asan
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	@tests/run.sh $(BUILD) build-asan
+
+bench: deps all $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do $$b || exit 1; done
+
+demo: deps all
+	@scripts/demo.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything tranche needs to build and test, on Debian 12.
+# Idempotent: a second run does nothing but check. Downloads only from
+# Debian's package archive and the npm registry.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+apt_packages=(
+  build-essential pkg-config
+  libsqlite3-dev libyaml-dev libcmocka-dev
+  tzdata ca-certificates
+)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# DuckDB: library and header come prebuilt inside npm packages (see docs/development.md).
+"$here/scripts/fetch-duckdb.sh"

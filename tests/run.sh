@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the whole suite for one or more build directories: every unit test
+# binary (cmocka, TAP output) and every CLI golden file (tests/cli/run.sh).
+# Prints each result, then a closing "N passed, N failed" line; exits 1 on failure.
+set -u
+cd "$(dirname "$0")/.."
+pass=0
+fail=0
+for build in "$@"; do
+	echo "== suite: $build"
+	for t in "$build"/tests/test_*; do
+		[ -x "$t" ] || continue
+		out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "$t" 2>&1)
+		rc=$?
+		p=$(grep -cE '^ok ' <<<"$out")
+		f=$(grep -cE '^not ok ' <<<"$out")
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		pass=$((pass + p))
+		fail=$((fail + f))
+		if [ "$f" -ne 0 ]; then
+			echo "FAIL $(basename "$t") (exit $rc)"
+			echo "$out" | grep -vE '^ok ' | sed 's/^/    /'
+		else
+			echo "ok   $(basename "$t"): $p tests"
+		fi
+	done
+	out=$(tests/cli/run.sh "$build/tranche" 2>&1)
+	p=$(grep -cE '^ok ' <<<"$out")
+	f=$(grep -cE '^not ok ' <<<"$out")
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$f" -ne 0 ]; then
+		echo "$out" | grep -vE '^ok ' | sed 's/^/    /'
+	fi
+	echo "cli: $p passed, $f failed"
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
