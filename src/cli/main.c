@@ -1,0 +1,53 @@
+/*
+ * main.c — the tranche command: dispatches to one file per subcommand from
+ * the table below, as git does with commands[] and one file per builtin.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define TRANCHE_VERSION "0.1.0"
+
+static const cli_command commands[] = {
+	{"partitions", cmd_partitions, "list partition keys, windows and mappings of a definition"},
+	{"version", cmd_version, "print the version"},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tranche COMMAND [ARGS]\n\n"
+		   "tranche is a partitioned-asset data orchestrator.\n\ncommands:\n");
+	for (const cli_command *c = commands; c->name; c++)
+		fprintf(f, "  %-12s %s\n", c->name, c->summary);
+	fprintf(f, "\n'tranche COMMAND --help' tells more about a command.\n");
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("tranche %s\n", TRANCHE_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(0, NULL);
+	for (const cli_command *c = commands; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->run(argc - 2, argv + 2);
+	fprintf(stderr, "tranche: unknown command \"%s\"\n\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
