@@ -130,8 +130,8 @@ char *tr_buf_detach(tr_buf *b, size_t *len)
 {
 	char *s;
 
-	if (!b->data)
-		grow(b, 0);
+	if (!b->data && grow(b, 0) == 0)
+		b->data[0] = '\0';
 	s = b->data;
 	if (len)
 		*len = b->len;
