@@ -718,6 +718,12 @@ out:
 	return rc;
 }
 
+void tw_force_generic(tr_partdef *def)
+{
+	if (def->time)
+		def->time->kind = TW_GENERIC;
+}
+
 void tw_free(tr_timedef *tw)
 {
 	if (!tw)
