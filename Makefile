@@ -53,8 +53,10 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libtranche.a
 
 # sprintf, strcpy, strcat, gets and friends are banned (STYLE.md): the build fails on them.
 lint:
+	@! grep -n '#include "base/\|#include "partitions/\|#include "storage/' $(CLI_SRC) \
+		|| { echo "the CLI uses only the public API in include/tranche/"; exit 1; }
 	@! grep -nE '(^|[^_a-z])(sprintf|vsprintf|strcpy|strcat|gets|strncpy|strncat)\(' $(LIB_SRC) $(CLI_SRC) \
-		|| { echo "banned function used (see STYLE.md)"; exit 1; }
+		|| { echo "banned function used: use snprintf, memcpy or tr_buf (docs/development.md)"; exit 1; }
 
 deps:
 	@scripts/install-deps.sh

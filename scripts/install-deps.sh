@@ -11,6 +11,9 @@ apt_packages=(
   tzdata ca-certificates
 )
 
+# npm fetches the prebuilt DuckDB library; a machine with Node.js from elsewhere keeps it.
+command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
+
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

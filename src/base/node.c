@@ -568,8 +568,16 @@ static int parser_error(builder *b, const yaml_parser_t *parser)
 			snprintf(extra, sizeof(extra), " (%s at %d:%d)", parser->context,
 				 position(parser->context_mark.line), position(parser->context_mark.column));
 	}
-	return fail_at_pos(b, line, col, TR_EINVAL, "%s%s",
-			   parser->problem ? parser->problem : "the document is not valid YAML", extra);
+	{
+		/* An unquoted value starting with * (a cron such as a step every 15 minutes) reads as an alias. */
+		const char *hint = parser->context && strstr(parser->context, "alias")
+					   ? "; quote values that start with * or &, e.g. cron: \"*/15 * * * *\""
+					   : "";
+
+		return fail_at_pos(b, line, col, TR_EINVAL, "%s%s%s",
+				   parser->problem ? parser->problem : "the document is not valid YAML",
+				   extra, hint);
+	}
 }
 
 /* Makes the tree's root from what was parsed; an empty document is an empty map. */

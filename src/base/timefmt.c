@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "base/timefmt.h"
+#include "tranche/time.h"
 
 static const char *const wday_abbr[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char *const wday_full[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
@@ -1243,4 +1244,23 @@ int tr_time_parse_iso(const char *s, tr_tm *tm, int *has_offset, tr_error *err)
 	if (has_offset)
 		*has_offset = got_z;
 	return 0;
+}
+
+/* ---- tranche/time.h: the public face ---------------------------------------- */
+
+int tr_time_parse_instant(const char *s, int64_t *instant, tr_error *err)
+{
+	tr_tm tm;
+	int has_off = 0, rc;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((rc = tr_time_parse_iso(s, &tm, &has_off, err)))
+		return rc;
+	*instant = tr_tm_to_wall(&tm) - (has_off ? tm.gmtoff : 0);
+	return 0;
+}
+
+void tr_time_format_instant(tr_buf *out, int64_t instant, int32_t offset)
+{
+	tr_time_format_iso(out, instant, offset);
 }

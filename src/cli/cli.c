@@ -9,9 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/civil.h"
-#include "base/timefmt.h"
 #include "cli/cli.h"
+#include "tranche/time.h"
 
 static void print_help(const cli_opt *opts, const char *usage, const char *description)
 {
@@ -189,21 +188,17 @@ int cli_now(const char *now_arg, int64_t *now, tr_error *err)
 {
 	const char *src = now_arg ? "--now" : "TRANCHE_NOW";
 	const char *s = now_arg ? now_arg : getenv("TRANCHE_NOW");
-	tr_tm tm;
-	int has_off = 0;
 	tr_error e;
 
 	if (!s || !s[0]) {
 		*now = (int64_t)time(NULL);
 		return 0;
 	}
-	memset(&tm, 0, sizeof(tm));
-	if (tr_time_parse_iso(s, &tm, &has_off, &e))
+	if (tr_time_parse_instant(s, now, &e))
 		return tr_error_set(err, TR_EINVAL,
 				    "%s: \"%s\" is not an ISO 8601 time such as "
 				    "2024-05-21T00:00:00+00:00 (%s)",
 				    src, s, e.msg);
-	*now = tr_tm_to_wall(&tm) - (has_off ? tm.gmtoff : 0);
 	return 0;
 }
 

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "base/timefmt.h"
 #include "cli/cli.h"
 #include "tranche/json.h"
 #include "tranche/partitions.h"
 #include "tranche/storage.h"
+#include "tranche/time.h"
 
 #define DEFAULT_STORAGE ".tranche/instance.db"
 
@@ -174,6 +174,7 @@ static const cli_opt def_opts[] = {
 typedef struct sub {
 	const char *name;
 	int (*run)(args *a, tr_error *err);
+	const char *options; /* names from def_opts this subcommand takes, space-separated */
 	const char *usage;
 	const char *help;
 } sub;
@@ -307,9 +308,9 @@ static int run_window(args *a, tr_error *err)
 				for (size_t d = 0; d < tr_partdef_dimension_count(def); d++)
 					if (tr_partdef_kind(tr_partdef_dimension(def, d)) == TR_PART_TIME)
 						tp = tr_partitions_dimension(p, d);
-			tr_time_format_iso(&iso, s, tr_partitions_offset_at(tp, s));
+			tr_time_format_instant(&iso, s, tr_partitions_offset_at(tp, s));
 			tr_buf_addc(&iso, '\0');
-			tr_time_format_iso(&iso, e, tr_partitions_offset_at(tp, e));
+			tr_time_format_instant(&iso, e, tr_partitions_offset_at(tp, e));
 		}
 		if (a->json) {
 			tr_json_key(&j, key);
@@ -527,6 +528,13 @@ static int run_list(args *a, tr_error *err)
 
 	if (a->pos.n > 1)
 		return tr_error_set(err, TR_EINVAL, "partitions list takes at most one NAME");
+	{
+		int exists;
+
+		free(storage_url(a, &exists));
+		if (!exists) /* nothing added yet: list nothing, create nothing */
+			goto print;
+	}
 	if ((rc = open_storage(a, &st, err)))
 		return rc;
 	if (a->pos.n)
@@ -536,6 +544,7 @@ static int run_list(args *a, tr_error *err)
 	tr_storage_close(st);
 	if (rc)
 		return rc;
+print:
 	tr_json_init(&j, &out, 0);
 	if (a->json) {
 		tr_json_object_begin(&j);
@@ -560,25 +569,25 @@ static int run_list(args *a, tr_error *err)
 }
 
 static const sub subs[] = {
-	{"keys", run_keys, "tranche partitions keys --def DEF [--now T] [--from KEY --to KEY] [--dynamic N=K,...] [--json]",
+	{"keys", run_keys, "def now dynamic from to json dir storage", "tranche partitions keys --def DEF [--now T] [--from KEY --to KEY] [--dynamic N=K,...] [--json]",
 	 "List the partition keys that exist at a moment, in order."},
-	{"window", run_window, "tranche partitions window --def DEF KEY... [--json]",
+	{"window", run_window, "def now dynamic json dir storage", "tranche partitions window --def DEF KEY... [--dynamic N=K,...] [--json]",
 	 "Print each key's time window [start, end) as ISO 8601 with the zone's offset."},
-	{"has", run_has, "tranche partitions has --def DEF KEY [--now T] [--json]",
+	{"has", run_has, "def now dynamic json dir storage", "tranche partitions has --def DEF KEY [--now T] [--json]",
 	 "Say whether KEY is a partition that exists at the moment (exit 0 if so, 1 if not)."},
-	{"upstream", run_upstream, "tranche partitions upstream --upstream DEF --downstream DEF [--mapping MAP] [--now T] KEY... [--json]",
+	{"upstream", run_upstream, "upstream downstream mapping now dynamic json dir storage", "tranche partitions upstream --upstream DEF --downstream DEF [--mapping MAP] [--now T] KEY... [--json]",
 	 "The upstream partitions that the downstream partitions KEY... read through the mapping."},
-	{"downstream", run_downstream, "tranche partitions downstream --upstream DEF --downstream DEF [--mapping MAP] [--now T] KEY... [--json]",
+	{"downstream", run_downstream, "upstream downstream mapping now dynamic json dir storage", "tranche partitions downstream --upstream DEF --downstream DEF [--mapping MAP] [--now T] KEY... [--json]",
 	 "The downstream partitions that read the upstream partitions KEY... through the mapping."},
-	{"explain", run_explain, "tranche partitions explain --def DEF [--now T]",
+	{"explain", run_explain, "def now dynamic dir storage", "tranche partitions explain --def DEF [--now T]",
 	 "Explain a definition in words: first and last partition and why, alignment, count, DST."},
-	{"add", run_add, "tranche partitions add NAME KEY... [-C DIR | --storage URL]",
+	{"add", run_add, "json dir storage", "tranche partitions add NAME KEY... [-C DIR | --storage URL] [--json]",
 	 "Add keys to the dynamic partitions NAME (idempotent)."},
-	{"delete", run_delete, "tranche partitions delete NAME KEY... [-C DIR | --storage URL]",
+	{"delete", run_delete, "json dir storage", "tranche partitions delete NAME KEY... [-C DIR | --storage URL] [--json]",
 	 "Delete keys from the dynamic partitions NAME (idempotent)."},
-	{"list", run_list, "tranche partitions list [NAME] [-C DIR | --storage URL] [--json]",
+	{"list", run_list, "json dir storage", "tranche partitions list [NAME] [-C DIR | --storage URL] [--json]",
 	 "List the keys of the dynamic partitions NAME, or the names of all dynamic partitions."},
-	{NULL, NULL, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
@@ -608,13 +617,23 @@ int cmd_partitions(int argc, char **argv)
 		return 0;
 	}
 	memset(&a, 0, sizeof(a));
-	memcpy(opts, def_opts, sizeof(def_opts));
-	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
-		opts[i].value = targets[i];
 	tr_error_clear(&err);
 	for (const sub *s = subs; s->name; s++) {
+		size_t n = 0;
+
 		if (strcmp(s->name, argv[0]))
 			continue;
+		/* only the options this subcommand takes: others are refused, not ignored */
+		for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+			const char *at = strstr(s->options, def_opts[i].name);
+			size_t len = strlen(def_opts[i].name);
+
+			if (!at || (at != s->options && at[-1] != ' ') || (at[len] && at[len] != ' '))
+				continue;
+			opts[n] = def_opts[i];
+			opts[n++].value = targets[i];
+		}
+		opts[n] = def_opts[sizeof(targets) / sizeof(targets[0])];
 		rc = cli_parse(argc - 1, argv + 1, opts, &a.pos, s->usage, s->help);
 		if (rc == -1)
 			rc = 0;

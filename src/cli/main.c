@@ -26,8 +26,12 @@ static void usage(FILE *f)
 
 int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 0 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+		printf("usage: tranche version\n\nPrint the version of tranche.\n");
+		return 0;
+	}
+	if (argc > 0)
+		return cli_failf(EXIT_USAGE, "version takes no arguments (got \"%s\")", argv[0]);
 	printf("tranche %s\n", TRANCHE_VERSION);
 	return 0;
 }

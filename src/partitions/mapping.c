@@ -356,23 +356,6 @@ static int defs_equal(const tr_partdef *a, const tr_partdef *b)
 	return 0;
 }
 
-int tr_mapping_default(const tr_partdef *up, const tr_partdef *down, tr_mapping **out,
-		       tr_error *err)
-{
-	map_type t = MAP_IDENTITY;
-
-	if (!up || !down)
-		t = MAP_ALL;
-	else if (up->kind == TR_PART_TIME && down->kind == TR_PART_TIME)
-		t = MAP_TIME_WINDOW;
-	else if ((up->kind == TR_PART_MULTI) != (down->kind == TR_PART_MULTI))
-		t = MAP_MULTI_TO_SINGLE;
-	*out = mapping_new(t);
-	if (!*out)
-		return tr_error_set(err, TR_ENOMEM, "out of memory");
-	return 0;
-}
-
 /* The dimension of `multi` a multi_to_single mapping uses with `single`: named or inferred. */
 static int find_dimension(const tr_mapping *m, const tr_partdef *multi, const tr_partdef *single,
 			  size_t *dim, tr_error *err)
@@ -413,6 +396,30 @@ static int find_dimension(const tr_mapping *m, const tr_partdef *multi, const tr
 	return 0;
 }
 
+int tr_mapping_default(const tr_partdef *up, const tr_partdef *down, tr_mapping **out,
+		       tr_error *err)
+{
+	map_type t = MAP_IDENTITY;
+
+	if (!up || !down)
+		t = MAP_ALL;
+	else if (up->kind == TR_PART_TIME && down->kind == TR_PART_TIME)
+		t = MAP_TIME_WINDOW;
+	else if ((up->kind == TR_PART_MULTI) != (down->kind == TR_PART_MULTI)) {
+		/* multi_to_single when a dimension matches the single side, else identity */
+		tr_mapping probe = {.type = MAP_MULTI_TO_SINGLE};
+		size_t dim;
+
+		if (up->kind == TR_PART_MULTI ? !find_dimension(&probe, up, down, &dim, NULL)
+					      : !find_dimension(&probe, down, up, &dim, NULL))
+			t = MAP_MULTI_TO_SINGLE;
+	}
+	*out = mapping_new(t);
+	if (!*out)
+		return tr_error_set(err, TR_ENOMEM, "out of memory");
+	return 0;
+}
+
 int tr_mapping_check(const tr_mapping *m, const tr_partdef *up, const tr_partdef *down,
 		     tr_error *err)
 {
@@ -444,6 +451,12 @@ int tr_mapping_check(const tr_mapping *m, const tr_partdef *up, const tr_partdef
 					    "sides, but the %s side is %s",
 					    up->kind != TR_PART_TIME ? "upstream" : "downstream",
 					    (up->kind != TR_PART_TIME ? up : down)->type_name);
+		if (strcmp(tr_tz_name(up->time->tz), tr_tz_name(down->time->tz)))
+			return tr_error_set(err, TR_EINVAL,
+					    "time_window mapping: the timezones differ (upstream %s, "
+					    "downstream %s); as in Dagster, both sides must use the same "
+					    "timezone",
+					    tr_tz_name(up->time->tz), tr_tz_name(down->time->tz));
 		return 0;
 	case MAP_STATIC:
 		if ((up->kind != TR_PART_STATIC && up->kind != TR_PART_DYNAMIC) ||
@@ -689,6 +702,9 @@ static int map_multi(const tr_mapping *m, const tr_partitions *from, const tr_pa
 	return rc;
 }
 
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
 static int map_time_window(const tr_mapping *m, const tr_partitions *from, const tr_partitions *to,
 			   int upstream, const tr_keyset *keys, tr_keyset *out, tr_buf *missing,
 			   size_t *n_missing, tr_error *err)
@@ -699,9 +715,26 @@ static int map_time_window(const tr_mapping *m, const tr_partitions *from, const
 		int64_t a = keys->ranges[k].start, b = keys->ranges[k].end, s, e, lo, hi;
 
 		if (upstream) {
-			/* downstream [a,b) widened by the offsets, then every overlapping upstream window */
+			/* downstream [a,b) widened by the offsets, then every overlapping upstream
+			   window. As in Dagster, the offsets never push past the upstream's existing
+			   range (a 7-day rolling window on the first day reads the days that exist),
+			   but windows the partition needs without the offsets are reported when
+			   they do not exist. */
 			s = tw_tick(from, a + m->start_offset);
 			e = tw_tick(from, b + m->end_offset);
+			if (to->count > 0) {
+				int64_t first = tw_tick(to, 0), last_end = tw_tick(to, to->count);
+				int64_t s0 = tw_tick(from, a), e0 = tw_tick(from, b);
+
+				if (m->start_offset < 0)
+					s = max64(s, min64(first, s0));
+				if (m->start_offset > 0)
+					s = min64(s, max64(last_end, s0));
+				if (m->end_offset < 0)
+					e = max64(e, min64(first, e0));
+				if (m->end_offset > 0)
+					e = min64(e, max64(last_end, e0));
+			}
 			if (e <= s)
 				continue;
 			lo = tw_index_at(to, s);

@@ -92,7 +92,7 @@ static int64_t search_next(const tr_timedef *tw, int64_t t)
 		int64_t best = INT64_MAX;
 
 		for (;;) {
-			int32_t bound = best - t < TWO_DAYS ? hi : tw->max_off;
+			int32_t bound = best != INT64_MAX && best - t < TWO_DAYS ? hi : tw->max_off;
 			int64_t o[2];
 			int n;
 
@@ -127,7 +127,7 @@ static int64_t search_prev(const tr_timedef *tw, int64_t t)
 		int64_t best = INT64_MIN;
 
 		for (;;) {
-			int32_t bound = t - best < TWO_DAYS ? lo : tw->min_off;
+			int32_t bound = best != INT64_MIN && t - best < TWO_DAYS ? lo : tw->min_off;
 			int64_t o[2];
 			int n;
 
@@ -337,6 +337,35 @@ static int parse_key_instant(const tr_timedef *tw, const char *s, int64_t *t)
 	return 0;
 }
 
+/* A key of an hourly-like schedule naming a wall time that the clocks skip
+   (02:00 on a spring-forward day) gets its own message; returns 1 then. */
+static int skipped_wall_time(const tr_timedef *tw, const char *key, tr_error *err)
+{
+	tr_tm tm;
+	int has_off = 0;
+	int64_t o[2], gap_end, wall;
+	tr_buf from = TR_BUF_INIT, to = TR_BUF_INIT;
+
+	memset(&tm, 0, sizeof(tm));
+	/* only hourly-like schedules lose partitions in a gap; others move the tick */
+	if (!tw->hourly_like || tw->min_off == tw->max_off ||
+	    tr_time_parse(key, tw->fmt, &tm, &has_off, NULL) != 0 ||
+	    has_off)
+		return 0;
+	wall = tr_tm_to_wall(&tm);
+	if (tr_tz_resolve(tw->tz, wall, o, &gap_end) != 0)
+		return 0;
+	tr_time_format_iso(&from, gap_end, tr_tz_offset_at(tw->tz, gap_end - 1));
+	tr_time_format_iso(&to, gap_end, tr_tz_offset_at(tw->tz, gap_end));
+	tr_error_set(err, TR_EINVAL,
+		     "partition key \"%s\" names a time that does not exist in %s: the clocks "
+		     "jump from %s to %s",
+		     key, tr_tz_name(tw->tz), tr_buf_str(&from), tr_buf_str(&to));
+	tr_buf_release(&from);
+	tr_buf_release(&to);
+	return 1;
+}
+
 static void describe_range(const tr_partitions *p, tr_buf *b)
 {
 	tr_error e;
@@ -359,6 +388,10 @@ int tw_index(const tr_partitions *p, const char *key, int64_t *index, tr_error *
 	int64_t t, g;
 	int rc = 0;
 
+	if (skipped_wall_time(tw, key, err)) {
+		rc = TR_EINVAL;
+		goto out;
+	}
 	if (parse_key_instant(tw, key, &t) != 0) {
 		rc = tr_error_set(err, TR_EINVAL,
 				  "partition key \"%s\" does not match the format \"%s\" (%s partitions "
@@ -429,6 +462,16 @@ static const tr_node *get_alias(const tr_node *map, const char *a, const char *b
 	const tr_node *n = tr_node_get(map, a);
 
 	return n ? n : tr_node_get(map, b);
+}
+
+/* Refuses a key given under both of its names (start and Dagster's start_date). */
+static int check_alias(const tr_node *map, const char *a, const char *b, const char *path,
+		       tr_error *err)
+{
+	if (tr_node_get(map, a) && tr_node_get(map, b))
+		return node_error(err, tr_node_get(map, b), path,
+				  "%s: the same setting as %s; give one of them", b, a);
+	return 0;
 }
 
 static int parse_instant(tr_timedef *tw, const tr_node *n, const char *name, const char *path,
@@ -593,7 +636,10 @@ int tw_parse(const tr_node *map, const char *type, tr_partdef *def, const char *
 	if (!tw)
 		return tr_error_set(err, TR_ENOMEM, "out of memory");
 	def->time = tw;
-	if ((rc = node_check_keys(map, path, time_fields, err)))
+	if ((rc = node_check_keys(map, path, time_fields, err)) ||
+	    (rc = check_alias(map, "start", "start_date", path, err)) ||
+	    (rc = check_alias(map, "end", "end_date", path, err)) ||
+	    (rc = check_alias(map, "cron", "cron_schedule", path, err)))
 		goto out;
 	if (!strcmp(type, "cron")) {
 		tw->type_name = "cron";
@@ -633,7 +679,7 @@ int tw_parse(const tr_node *map, const char *type, tr_partdef *def, const char *
 	tw->cron_text = tr_buf_detach(&cron, NULL);
 	if ((rc = tr_cron_parse(tw->cron_text, &tw->cron, err))) {
 		n = get_alias(map, "cron", "cron_schedule");
-		rc = node_error(err, n ? n : map, path, "cron: %s", err ? err->msg : "invalid");
+		rc = node_error(err, n ? n : map, path, "%s", err ? err->msg : "cron: invalid");
 		goto out;
 	}
 	tw->hourly_like = tw->cron.hour_star;

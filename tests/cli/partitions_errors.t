@@ -13,11 +13,11 @@ tranche: --def:1:48: day_offset: 32 is out of range (expected a day of the month
 [exit 2]
 
 $ tranche partitions keys --def '{type: cron, cron: "0 0 30 2 *", start: 2024-01-01}'
-tranche: --def:1:20: cron: cron "0 0 30 2 *" can never fire: no month in month field "2" has a day in day-of-month field "30"
+tranche: --def:1:20: cron "0 0 30 2 *" can never fire: no month in month field "2" has a day in day-of-month field "30"
 [exit 2]
 
 $ tranche partitions keys --def '{type: cron, cron: "0 25 * * *", start: 2024-01-01}'
-tranche: --def:1:20: cron: cron "0 25 * * *": hour field "25" is out of range 0-23
+tranche: --def:1:20: cron "0 25 * * *": hour field "25" is out of range 0-23
 [exit 2]
 
 $ tranche partitions keys --def '{type: cron, start: 2024-01-01}'
@@ -171,8 +171,7 @@ tranche: --mapping:1:8: type: unknown mapping type "window" (valid: identity, ti
 [exit 2]
 
 $ tranche partitions upstream --upstream '{type: multi, dimensions: {a: {type: static, keys: [x]}, b: {type: static, keys: [y]}}}' --downstream '{type: static, keys: [q]}' --now 2024-01-03 q
-tranche: multi_to_single mapping: cannot infer the dimension: none of the multi partitions' dimensions has the same definition as the single-dimension side; name it with dimension: NAME
-[exit 2]
+required but nonexistent: q
 
 $ tranche partitions upstream --upstream '{type: multi, dimensions: {a: {type: static, keys: [x]}, b: {type: static, keys: [y]}}}' --downstream '{type: static, keys: [x]}' --mapping '{type: multi_to_single, dimension: c}' x
 tranche: multi_to_single mapping: dimension "c" is not a dimension of the multi partitions (dimensions: a, b)
@@ -214,5 +213,47 @@ subcommands:
 
 DEF and MAP are YAML or JSON with the project file's keys, or @FILE.
 'tranche partitions SUBCOMMAND --help' lists the options.
+[exit 2]
+
+# a setting given under both of its names
+$ tranche partitions keys --def '{type: daily, start: 2024-05-20, start_date: 2024-05-01}'
+tranche: --def:1:46: start_date: the same setting as start; give one of them
+[exit 2]
+
+# an option the subcommand does not take is refused, not ignored
+$ tranche partitions explain --def '{type: daily, start: 2024-01-01}' --json
+tranche: unknown option "--json"
+usage: tranche partitions explain --def DEF [--now T]
+(see --help for the options)
+[exit 2]
+
+$ tranche partitions keys --def '{type: daily, start: 2024-01-01}' --upstream x
+tranche: unknown option "--upstream"
+usage: tranche partitions keys --def DEF [--now T] [--from KEY --to KEY] [--dynamic N=K,...] [--json]
+(see --help for the options)
+[exit 2]
+
+# a skipped hour has no partition, and says why
+$ tranche partitions window --def '{type: hourly, start: 2024-03-10-00:00, timezone: US/Pacific}' 2024-03-10-02:00
+tranche: partition key "2024-03-10-02:00" names a time that does not exist in US/Pacific: the clocks jump from 2024-03-10T02:00:00-08:00 to 2024-03-10T03:00:00-07:00
+[exit 2]
+
+# time_window mappings need one timezone on both sides (as in Dagster)
+$ tranche partitions upstream --upstream '{type: daily, start: 2024-01-01}' --downstream '{type: daily, start: 2024-01-01, timezone: US/Pacific}' --now 2024-01-10 2024-01-05
+tranche: time_window mapping: the timezones differ (upstream UTC, downstream US/Pacific); as in Dagster, both sides must use the same timezone
+[exit 2]
+
+# an unquoted cron starting with * is YAML alias syntax
+$ tranche partitions keys --def '{type: cron, cron: */15 * * * *, start: 2024-01-01}'
+tranche: --def:1:21: did not find expected alphabetic or numeric character (while scanning an alias at 1:20); quote values that start with * or &, e.g. cron: "*/15 * * * *"
+[exit 2]
+
+$ tranche version --help
+usage: tranche version
+
+Print the version of tranche.
+
+$ tranche version extra
+tranche: version takes no arguments (got "extra")
 [exit 2]
 

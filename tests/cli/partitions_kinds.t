@@ -90,3 +90,9 @@ $ tranche partitions keys --def '{type: multi, dimensions: {date: {type: daily, 
 2024-01-02|IBM
 2024-01-02|AAPL
 
+# listing creates no instance storage
+$ tranche partitions list && tranche partitions list symbols --json && ls -a
+{"keys":[]}
+.
+..
+

@@ -23,10 +23,6 @@ $ tranche partitions upstream --upstream '{type: daily, start: 2024-01-01}' --do
 2024-01-01
 2024-01-02
 2024-01-03
-required but nonexistent: 2023-12-28
-required but nonexistent: 2023-12-29
-required but nonexistent: 2023-12-30
-required but nonexistent: 2023-12-31
 
 $ tranche partitions upstream --upstream '{type: daily, start: 2024-01-01}' --downstream '{type: daily, start: 2024-01-01}' --mapping '{type: time_window, start_offset: -6, allow_nonexistent_upstream_partitions: true}' --now 2024-02-01 2024-01-03 --json
 {"keys":["2024-01-01","2024-01-02","2024-01-03"],"required_but_nonexistent":[]}
@@ -37,7 +33,6 @@ $ tranche partitions downstream --upstream '{type: daily, start: 2024-01-01}' --
 # the previous day (start_offset = end_offset = -1)
 $ tranche partitions upstream --upstream '{type: daily, start: 2024-01-01}' --downstream '{type: daily, start: 2024-01-01}' --mapping '{type: time_window, start_offset: -1, end_offset: -1}' --now 2024-02-01 2024-01-05 2024-01-01
 2024-01-04
-required but nonexistent: 2023-12-31
 
 # upstream partitions that do not exist yet
 $ tranche partitions upstream --upstream '{type: daily, start: 2024-01-01}' --downstream '{type: monthly, start: 2024-01-01, end_offset: 1}' --now 2024-01-03T12:00Z 2024-01-01 --json
@@ -118,4 +113,15 @@ $ tranche partitions downstream --upstream '{type: multi, dimensions: {date: {ty
 $ tranche partitions upstream --upstream '{type: multi, dimensions: {date: {type: daily, start: 2024-01-01}, symbol: {type: static, keys: [AAPL, IBM]}}}' --downstream '{type: multi, dimensions: {day: {type: daily, start: 2024-01-01}, sym: {type: static, keys: [AAPL, IBM]}}}' --mapping '{type: multi, dimensions: {date: {dimension: day}}}' --now 2024-01-04 '2024-01-03|IBM'
 2024-01-03|AAPL
 2024-01-03|IBM
+
+# offsets never reach past the upstream's range (a rolling window on the first days
+# reads what exists), but a window needed without the offset is reported
+$ tranche partitions upstream --upstream '{type: daily, start: 2024-01-05}' --downstream '{type: daily, start: 2024-01-01}' --mapping '{type: time_window, start_offset: -1}' --now 2024-02-01 2024-01-03 2024-01-06
+2024-01-05
+2024-01-06
+required but nonexistent: 2024-01-03
+
+# single vs multi with no matching dimension: identity (as Dagster infers)
+$ tranche partitions upstream --upstream '{type: multi, dimensions: {a: {type: static, keys: [x]}, b: {type: static, keys: [y]}}}' --downstream '{type: static, keys: [q, "x|y"]}' --now 2024-01-03 'x|y'
+x|y
 
