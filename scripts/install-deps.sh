@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 apt_packages=(
   build-essential pkg-config
   libsqlite3-dev libyaml-dev libcmocka-dev
-  tzdata ca-certificates
+  tzdata ca-certificates python3
 )
 
 # npm fetches the prebuilt DuckDB library; a machine with Node.js from elsewhere keeps it.

@@ -33,6 +33,18 @@ for build in "$@"; do
 		echo "$out" | grep -vE '^ok ' | sed 's/^/    /'
 	fi
 	echo "cli: $p passed, $f failed"
+	# the examples in README.md and docs/ are tests too
+	shim=$(mktemp -d)
+	ln -s "$PWD/$build/tranche" "$shim/tranche"
+	out=$(python3 tests/docs_examples.py "$shim" README.md docs/*.md 2>&1)
+	rm -rf "$shim"
+	p=$(grep -cE '^ok ' <<<"$out")
+	f=$(grep -cE '^not ok ' <<<"$out")
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$out"; fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	[ "$f" -ne 0 ] && echo "$out" | grep -vE '^ok ' | sed 's/^/    /'
+	echo "docs: $p passed, $f failed"
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

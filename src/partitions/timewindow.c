@@ -915,11 +915,15 @@ int tw_explain(const tr_partitions *p, tr_buf *b, tr_error *err)
 	if (p->count == 0) {
 		tr_buf_adds(b, "partitions: none yet — the first partition \"");
 		tw_key(p, 0, b, err);
-		tr_buf_adds(b, "\" is not complete until ");
-		tw_format_iso(tw, first_end, b);
-		if (tw->end_offset)
-			tr_buf_addf(b, " (end_offset %d taken into account)", tw->end_offset);
-		tr_buf_adds(b, "\n");
+		if (tw->end_offset < 0 && first_end <= now) {
+			tr_buf_addf(b, "\" is complete, but end_offset %d drops the last %d complete "
+				       "window%s\n",
+				    tw->end_offset, -tw->end_offset, tw->end_offset == -1 ? "" : "s");
+		} else {
+			tr_buf_adds(b, "\" is not complete until ");
+			tw_format_iso(tw, first_end, b);
+			tr_buf_adds(b, "\n");
+		}
 		return 0;
 	}
 	tr_buf_adds(b, "first: \"");
@@ -955,6 +959,12 @@ int tw_explain(const tr_partitions *p, tr_buf *b, tr_error *err)
 			tr_buf_adds(b, ", so the last partition is \"");
 			tw_key(p, last, b, err);
 			tr_buf_adds(b, "\"\n");
+		} else if (last != cur - 1 + tw->end_offset) {
+			/* Dagster's rule: when end_offset reaches the first window, it exists even
+			   though it has not started */
+			tr_buf_addf(b, "end_offset %d reaches the first partition, so it exists although "
+				       "its window has not %s yet\n",
+				    tw->end_offset, tw_tick(p, 0) > now ? "started" : "ended");
 		} else {
 			tr_buf_addf(b, "end_offset %d: the last complete window is \"", tw->end_offset);
 			tw_key(p, cur - 1, b, err);
@@ -974,11 +984,14 @@ int tw_explain(const tr_partitions *p, tr_buf *b, tr_error *err)
 		int64_t at, from = range_start;
 		int32_t before, after;
 		int n_notes = 0;
-		int64_t samples[2] = {0, p->count - 1};
+		/* every window for up to 20,000, else the first and last 5,000 (calendar
+		   months and years repeat well within that), plus those at clock changes */
+		for (int64_t i = 0; i < p->count; i++) {
+			int64_t len;
 
-		for (int i = 0; i < 2; i++) {
-			int64_t len = tw_tick(p, samples[i] + 1) - tw_tick(p, samples[i]);
-
+			if (p->count > 20000 && i == 5000)
+				i = p->count - 5000;
+			len = tw_tick(p, i + 1) - tw_tick(p, i);
 			if (len < lo) lo = len;
 			if (len > hi) hi = len;
 		}
