@@ -5,7 +5,12 @@ set -euo pipefail
 build=${1:-build}
 t="$(cd "$(dirname "$0")/.." && pwd)/$build/tranche"
 export TRANCHE_NOW=2024-05-20T14:00:00Z
-run() { printf '\n$ tranche %s\n' "$*"; "$t" "$@"; }
+run() {
+	printf '\n$ tranche'
+	for a in "$@"; do case "$a" in *[\ \{\|]*) printf " '%s'" "$a" ;; *) printf ' %s' "$a" ;; esac; done
+	printf '\n'
+	"$t" "$@"
+}
 echo "tranche demo — the partition engine (TRANCHE_NOW=$TRANCHE_NOW)"
 run partitions explain --def '{type: daily, start: 2024-05-01, timezone: America/New_York}'
 run partitions keys --def '{type: weekly, start: 2024-04-01, day_offset: 1}'

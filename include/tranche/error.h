@@ -45,6 +45,13 @@ int tr_error_set(tr_error *err, int code, const char *fmt, ...)
  */
 int tr_error_prefix(tr_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Copies s[0..len) into dst (n bytes) for quoting in a message: quotes and
+ * backslashes escaped, control bytes as \xNN, cut with "..." when longer than
+ * fits. Returns dst.
+ */
+const char *tr_error_quote(char *dst, size_t n, const char *s, size_t len);
+
 /* A short name for a code: "invalid input", "not found", ... */
 const char *tr_error_name(int code);
 

@@ -94,36 +94,6 @@ static unsigned char lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-/* Copies s[0..len) into dst for a message, escaping quotes and control bytes. */
-static const char *quote(char *dst, size_t n, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (o + 8 >= n) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c == '"' || c == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
 /* What a field error needs to name: the whole expression and the field. */
 typedef struct parse_ctx {
 	const char *expr;
@@ -145,8 +115,8 @@ static int field_error(const parse_ctx *c, const char *fmt, ...)
 	vsnprintf(rest, sizeof rest, fmt, ap);
 	va_end(ap);
 	return tr_error_set(c->err, TR_EINVAL, "cron \"%s\": %s field \"%s\"%s",
-			    quote(qe, sizeof qe, c->expr, strlen(c->expr)), c->spec->name,
-			    quote(qt, sizeof qt, c->text, c->len), rest);
+			    tr_error_quote(qe, sizeof qe, c->expr, strlen(c->expr)), c->spec->name,
+			    tr_error_quote(qt, sizeof qt, c->text, c->len), rest);
 }
 
 /* Subject of an item-level message: nothing when the item is the whole
@@ -157,7 +127,7 @@ static const char *item_subject(const parse_ctx *c, const char *item, size_t n, 
 
 	if (item == c->text && n == c->len)
 		return "";
-	snprintf(buf, bn, ": \"%s\"", quote(q, sizeof q, item, n));
+	snprintf(buf, bn, ": \"%s\"", tr_error_quote(q, sizeof q, item, n));
 	return buf;
 }
 
@@ -219,7 +189,7 @@ static int read_value(const parse_ctx *c, const char *item, size_t n, const char
 				   item_subject(c, item, n, sub, sizeof sub), f->lo, f->hi);
 	return field_error(c, "%s is not valid: \"%s\" is not a number %d-%d (expected *, N, N-M, */S, "
 			      "N-M/S or N/S)",
-			   item_subject(c, item, n, sub, sizeof sub), quote(q, sizeof q, s, (size_t)(end - s)),
+			   item_subject(c, item, n, sub, sizeof sub), tr_error_quote(q, sizeof q, s, (size_t)(end - s)),
 			   f->lo, f->hi);
 }
 
@@ -403,7 +373,7 @@ int tr_cron_parse(const char *expr, tr_cron *cron, tr_error *err)
 		return tr_error_set(err, TR_EINVAL,
 				    "cron \"%s\": expected 5 fields (minute hour day-of-month month "
 				    "day-of-week), found %d%s",
-				    quote(qe, sizeof qe, expr, strlen(expr)), nfields,
+				    tr_error_quote(qe, sizeof qe, expr, strlen(expr)), nfields,
 				    nfields == 6 || nfields == 7 ? " (croniter's seconds and year fields are "
 								   "not supported)"
 								 : "");
@@ -440,9 +410,9 @@ int tr_cron_parse(const char *expr, tr_cron *cron, tr_error *err)
 		return tr_error_set(err, TR_EINVAL,
 				    "cron \"%s\" can never fire: no month in month field \"%s\" has a day in "
 				    "day-of-month field \"%s\"",
-				    quote(qe, sizeof qe, expr, strlen(expr)),
-				    quote(qm, sizeof qm, starts[F_MON], lens[F_MON]),
-				    quote(qd, sizeof qd, starts[F_MDAY], lens[F_MDAY]));
+				    tr_error_quote(qe, sizeof qe, expr, strlen(expr)),
+				    tr_error_quote(qm, sizeof qm, starts[F_MON], lens[F_MON]),
+				    tr_error_quote(qd, sizeof qd, starts[F_MDAY], lens[F_MDAY]));
 	}
 	*cron = out;
 	return 0;

@@ -67,37 +67,6 @@ static unsigned char lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-/* Copies s[0..len) into dst for a message: quotes and backslashes escaped,
-   control bytes as \xNN, cut with "..." when longer than fits. */
-static const char *quote(char *dst, size_t n, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (o + 8 >= n) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c == '"' || c == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
 /* Writes v in decimal, at least `width` characters, left-padded with pad
    (a minus sign goes before zero padding). Returns the end. */
 static char *put_num(char *p, int64_t v, int width, char pad)
@@ -362,9 +331,9 @@ static int bad_directive(const char *fmt, const char *at, const char *valid, con
 		return tr_error_set(err, TR_EINVAL,
 				    "%s \"%s\": a lone %% ends the format; write %%%% for a literal %%; "
 				    "valid directives: %s",
-				    what, quote(qf, sizeof qf, fmt, strlen(fmt)), valid);
+				    what, tr_error_quote(qf, sizeof qf, fmt, strlen(fmt)), valid);
 	return tr_error_set(err, TR_EINVAL, "%s \"%s\": unknown directive %%%s; valid directives: %s",
-			    what, quote(qf, sizeof qf, fmt, strlen(fmt)), quote(qd, sizeof qd, at + 1, 1),
+			    what, tr_error_quote(qf, sizeof qf, fmt, strlen(fmt)), tr_error_quote(qd, sizeof qd, at + 1, 1),
 			    valid);
 }
 
@@ -807,14 +776,14 @@ static int diagnose(const pattern *p, const char *s, size_t len, char *why, size
 		const element *el = &p->el[i];
 		const char *at = s + pos;
 		size_t avail = len - pos;
-		const char *found = avail ? quote(q2, sizeof q2, at, avail) : NULL;
+		const char *found = avail ? tr_error_quote(q2, sizeof q2, at, avail) : NULL;
 
 		if (el->kind == EL_LIT) {
 			if (lit_match(at, avail, el->lit, el->len)) {
 				pos += el->len;
 				continue;
 			}
-			quote(q1, sizeof q1, el->lit, el->len);
+			tr_error_quote(q1, sizeof q1, el->lit, el->len);
 			if (found)
 				snprintf(why, n, "expected \"%s\" but found \"%s\"", q1, found);
 			else
@@ -869,7 +838,7 @@ static int diagnose(const pattern *p, const char *s, size_t len, char *why, size
 		return 1;
 	}
 	if (pos < len)
-		snprintf(why, n, "unconverted data remains: \"%s\"", quote(q2, sizeof q2, s + pos, len - pos));
+		snprintf(why, n, "unconverted data remains: \"%s\"", tr_error_quote(q2, sizeof q2, s + pos, len - pos));
 	else
 		snprintf(why, n, "the input does not match");
 	return 0;
@@ -881,7 +850,7 @@ static int parse_error(tr_error *err, const char *s, const char *fmt, const char
 	char qs[256], qf[256];
 
 	return tr_error_set(err, TR_EINVAL, "\"%s\" does not match format \"%s\": %s",
-			    quote(qs, sizeof qs, s, strlen(s)), quote(qf, sizeof qf, fmt, strlen(fmt)), why);
+			    tr_error_quote(qs, sizeof qs, s, strlen(s)), tr_error_quote(qf, sizeof qf, fmt, strlen(fmt)), why);
 }
 
 /* Reads a %z match (already known to fit the regex) into seconds east. */
@@ -910,7 +879,7 @@ static int z_value(const char *z, size_t n, int32_t *off, char *why, size_t wn)
 			/* Python: "+08:0030" is an inconsistent use of ':', "+0800:30" fails int(). */
 			if (colon1 != colon2) {
 				snprintf(why, wn, "inconsistent use of ':' in UTC offset \"%s\"",
-					 quote(q, sizeof q, z, n));
+					 tr_error_quote(q, sizeof q, z, n));
 				return -1;
 			}
 			for (p++; p < n; p++)
@@ -919,13 +888,13 @@ static int z_value(const char *z, size_t n, int32_t *off, char *why, size_t wn)
 	}
 	if (frac) {
 		snprintf(why, wn, "UTC offset \"%s\" has a fraction of a second, which tranche does not support",
-			 quote(q, sizeof q, z, n));
+			 tr_error_quote(q, sizeof q, z, n));
 		return -1;
 	}
 	v = (int64_t)hh * 3600 + mm * 60 + ss;
 	if (v >= TR_SECS_PER_DAY) {
 		snprintf(why, wn, "UTC offset \"%s\" is not strictly between -24:00 and +24:00",
-			 quote(q, sizeof q, z, n));
+			 tr_error_quote(q, sizeof q, z, n));
 		return -1;
 	}
 	*off = (int32_t)(z[0] == '-' ? -v : v);
@@ -975,17 +944,17 @@ int tr_time_parse(const char *s, const char *fmt, tr_tm *tm, int *has_offset, tr
 				    "cannot parse \"%s\" with format \"%s\": %%%c appears more than once "
 				    "(%%F counts as %%Y-%%m-%%d, %%T as %%H:%%M:%%S); Python's strptime refuses "
 				    "repeated directives",
-				    quote(qs, sizeof qs, s, len), quote(qf, sizeof qf, fmt, strlen(fmt)), dup);
+				    tr_error_quote(qs, sizeof qs, s, len), tr_error_quote(qf, sizeof qf, fmt, strlen(fmt)), dup);
 	}
 	if (rc == -2) {
-		snprintf(prefix, sizeof prefix, "cannot parse \"%s\" with format", quote(qs, sizeof qs, s, len));
+		snprintf(prefix, sizeof prefix, "cannot parse \"%s\" with format", tr_error_quote(qs, sizeof qs, s, len));
 		if (bad[1] && strchr("ZUWeGVD", bad[1])) {
 			char qf[256];
 
 			return tr_error_set(err, TR_EINVAL,
 					    "%s \"%s\": %%%c is supported for formatting only; "
 					    "directives valid when parsing: %s",
-					    prefix, quote(qf, sizeof qf, fmt, strlen(fmt)), bad[1],
+					    prefix, tr_error_quote(qf, sizeof qf, fmt, strlen(fmt)), bad[1],
 					    PARSE_DIRECTIVES);
 		}
 		return bad_directive(fmt, bad, PARSE_DIRECTIVES, prefix, err);
@@ -1008,7 +977,7 @@ int tr_time_parse(const char *s, const char *fmt, tr_tm *tm, int *has_offset, tr
 		   often says better why, e.g. "day 32 is not 1..31" for "2024-01-32". */
 		if (!diagnose(&pat, s, len, why, sizeof why))
 			snprintf(why, sizeof why, "unconverted data remains: \"%s\"",
-				 quote(qs, sizeof qs, s + m.start[pat.n], len - m.start[pat.n]));
+				 tr_error_quote(qs, sizeof qs, s + m.start[pat.n], len - m.start[pat.n]));
 		return parse_error(err, s, fmt, why);
 	}
 
@@ -1113,7 +1082,7 @@ static int iso_error(tr_error *err, const char *s, const char *why)
 	char qs[256];
 
 	return tr_error_set(err, TR_EINVAL, "\"%s\" is not an ISO 8601 date or date-time (%s): %s",
-			    quote(qs, sizeof qs, s, strlen(s)), ISO_SHAPE, why);
+			    tr_error_quote(qs, sizeof qs, s, strlen(s)), ISO_SHAPE, why);
 }
 
 /* Reads exactly n digits at s+*p into *v. */
@@ -1135,7 +1104,7 @@ static int iso_expected(tr_error *err, const char *s, size_t p, const char *what
 
 	if (s[p])
 		snprintf(why, sizeof why, "expected %s but found \"%s\"", what,
-			 quote(q, sizeof q, s + p, strlen(s + p)));
+			 tr_error_quote(q, sizeof q, s + p, strlen(s + p)));
 	else
 		snprintf(why, sizeof why, "expected %s but the input ended", what);
 	return iso_error(err, s, why);
