@@ -121,7 +121,9 @@ void tr_partitions_split(const tr_partitions *p, int64_t index, int64_t *dim_ind
 int64_t tr_partitions_join(const tr_partitions *p, const int64_t *dim_indexes);
 
 /* Key sets <-> keys. from_keys: every key must exist (else the error of
-   tr_partitions_index, naming the key). */
+   tr_partitions_index, naming the key); an entry "FIRST...LAST" is the range of
+   keys from FIRST to LAST inclusive (Dagster's key-range notation; "..." never
+   occurs in a key). */
 int tr_partitions_keyset_from_keys(const tr_partitions *p, const char *const *keys, size_t n,
 				   tr_keyset *out, tr_error *err);
 /* The keys from `from` to `to` inclusive (both must exist, from <= to). */
@@ -129,6 +131,10 @@ int tr_partitions_keyset_from_range(const tr_partitions *p, const char *from, co
 				    tr_keyset *out, tr_error *err);
 /* Every partition. */
 int tr_partitions_keyset_all(const tr_partitions *p, tr_keyset *out);
+/* Appends the set as key ranges, one per line: "FIRST...LAST", or "KEY" for a
+   range of one. The inverse of from_keys. */
+int tr_partitions_keyset_to_ranges(const tr_partitions *p, const tr_keyset *ks, tr_buf *out,
+				   tr_error *err);
 
 /*
  * A human explanation of the definition at this moment (first/last partition and

@@ -26,7 +26,7 @@
 /* Everything the subcommands may be given. */
 typedef struct args {
 	const char *def, *upstream, *downstream, *mapping, *now, *from, *to, *dir, *storage;
-	int json;
+	int json, ranges;
 	cli_list dynamic; /* NAME=k1,k2 */
 	cli_list pos;
 } args;
@@ -166,6 +166,7 @@ static const cli_opt def_opts[] = {
 	{"downstream", 0, OPT_STRING, "DEF", "the downstream definition (upstream, downstream)", NULL},
 	{"mapping", 0, OPT_STRING, "MAP", "the partition mapping; default as Dagster infers it", NULL},
 	{"json", 0, OPT_FLAG, NULL, "print JSON", NULL},
+	{"ranges", 0, OPT_FLAG, NULL, "print key ranges FIRST...LAST instead of every key", NULL},
 	{"dir", 'C', OPT_STRING, "DIR", "project directory (dynamic keys live in DIR/.tranche/instance.db)", NULL},
 	{"storage", 0, OPT_STRING, "URL", "instance storage URL (default sqlite:.tranche/instance.db)", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
@@ -217,7 +218,13 @@ static int run_keys(args *a, tr_error *err)
 						      : 0;
 	if (rc)
 		goto out;
-	if (a->json) {
+	if (a->ranges && a->json) {
+		rc = tr_error_set(err, TR_EINVAL, "--ranges and --json do not go together");
+		goto out;
+	}
+	if (a->ranges) {
+		rc = tr_partitions_keyset_to_ranges(p, &ks, &out, err);
+	} else if (a->json) {
 		tr_json j;
 
 		tr_json_init(&j, &out, 0);
@@ -443,7 +450,9 @@ static int run_mapping(args *a, int upstream, tr_error *err)
 		int64_t i;
 		const char *s = tr_buf_str(&missing);
 
-		for (tr_keyset_iter_init(&it, &res); tr_keyset_iter_next(&it, &i);) {
+		if (a->ranges)
+			tr_partitions_keyset_to_ranges(upstream ? pu : pd, &res, &out, NULL);
+		for (tr_keyset_iter_init(&it, &res); !a->ranges && tr_keyset_iter_next(&it, &i);) {
 			tr_partitions_key(upstream ? pu : pd, i, &out, NULL);
 			tr_buf_addc(&out, '\n');
 		}
@@ -569,15 +578,15 @@ print:
 }
 
 static const sub subs[] = {
-	{"keys", run_keys, "def now dynamic from to json dir storage", "tranche partitions keys --def DEF [--now T] [--from KEY --to KEY] [--dynamic N=K,...] [--json]",
+	{"keys", run_keys, "def now dynamic from to json ranges dir storage", "tranche partitions keys --def DEF [--now T] [--from KEY --to KEY] [--dynamic N=K,...] [--ranges] [--json]",
 	 "List the partition keys that exist at a moment, in order."},
 	{"window", run_window, "def now dynamic json dir storage", "tranche partitions window --def DEF KEY... [--dynamic N=K,...] [--json]",
 	 "Print each key's time window [start, end) as ISO 8601 with the zone's offset."},
 	{"has", run_has, "def now dynamic json dir storage", "tranche partitions has --def DEF KEY [--now T] [--json]",
 	 "Say whether KEY is a partition that exists at the moment (exit 0 if so, 1 if not)."},
-	{"upstream", run_upstream, "upstream downstream mapping now dynamic json dir storage", "tranche partitions upstream --upstream DEF --downstream DEF [--mapping MAP] [--now T] KEY... [--json]",
+	{"upstream", run_upstream, "upstream downstream mapping now dynamic json ranges dir storage", "tranche partitions upstream --upstream DEF --downstream DEF [--mapping MAP] [--now T] KEY... [--ranges] [--json]",
 	 "The upstream partitions that the downstream partitions KEY... read through the mapping."},
-	{"downstream", run_downstream, "upstream downstream mapping now dynamic json dir storage", "tranche partitions downstream --upstream DEF --downstream DEF [--mapping MAP] [--now T] KEY... [--json]",
+	{"downstream", run_downstream, "upstream downstream mapping now dynamic json ranges dir storage", "tranche partitions downstream --upstream DEF --downstream DEF [--mapping MAP] [--now T] KEY... [--ranges] [--json]",
 	 "The downstream partitions that read the upstream partitions KEY... through the mapping."},
 	{"explain", run_explain, "def now dynamic dir storage", "tranche partitions explain --def DEF [--now T]",
 	 "Explain a definition in words: first and last partition and why, alignment, count, DST."},
@@ -604,7 +613,7 @@ int cmd_partitions(int argc, char **argv)
 	args a;
 	cli_opt opts[sizeof(def_opts) / sizeof(def_opts[0])];
 	void *targets[] = {&a.def, &a.now, &a.dynamic, &a.from, &a.to, &a.upstream,
-			   &a.downstream, &a.mapping, &a.json, &a.dir, &a.storage};
+			   &a.downstream, &a.mapping, &a.json, &a.ranges, &a.dir, &a.storage};
 	tr_error err;
 	int rc;
 

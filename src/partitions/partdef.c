@@ -739,17 +739,55 @@ int32_t tr_partitions_offset_at(const tr_partitions *p, int64_t t)
 int tr_partitions_keyset_from_keys(const tr_partitions *p, const char *const *keys, size_t n,
 				   tr_keyset *out, tr_error *err)
 {
-	tr_keyset_clear(out);
-	for (size_t i = 0; i < n; i++) {
-		int64_t idx;
-		int rc = tr_partitions_index(p, keys[i], &idx, err);
+	tr_keyset one = TR_KEYSET_INIT, acc = TR_KEYSET_INIT;
+	int rc = 0;
 
-		if (rc)
-			return rc;
-		if (tr_keyset_add(out, idx))
-			return tr_error_set(err, TR_ENOMEM, "out of memory");
+	tr_keyset_clear(out);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const char *dots = strstr(keys[i], "...");
+		int64_t idx;
+
+		if (!dots) {
+			if (!(rc = tr_partitions_index(p, keys[i], &idx, err)) && tr_keyset_add(out, idx))
+				rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+			continue;
+		}
+		{
+			size_t len = (size_t)(dots - keys[i]);
+			char *from = malloc(len + 1);
+
+			if (!from)
+				return tr_error_set(err, TR_ENOMEM, "out of memory");
+			memcpy(from, keys[i], len);
+			from[len] = '\0';
+			rc = tr_partitions_keyset_from_range(p, from, dots + 3, &one, err);
+			free(from);
+		}
+		if (!rc) {
+			tr_keyset_clear(&acc);
+			if (tr_keyset_union(&acc, out, &one) || tr_keyset_copy(out, &acc))
+				rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+		}
 	}
-	return 0;
+	tr_keyset_release(&one);
+	tr_keyset_release(&acc);
+	return rc;
+}
+
+int tr_partitions_keyset_to_ranges(const tr_partitions *p, const tr_keyset *ks, tr_buf *out,
+				   tr_error *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < ks->n && !rc; i++) {
+		rc = tr_partitions_key(p, ks->ranges[i].start, out, err);
+		if (!rc && ks->ranges[i].end - ks->ranges[i].start > 1) {
+			tr_buf_adds(out, "...");
+			rc = tr_partitions_key(p, ks->ranges[i].end - 1, out, err);
+		}
+		tr_buf_addc(out, '\n');
+	}
+	return rc;
 }
 
 int tr_partitions_keyset_from_range(const tr_partitions *p, const char *from, const char *to,

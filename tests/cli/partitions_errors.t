@@ -114,7 +114,7 @@ tranche: --now: "yesterday" is not an ISO 8601 time such as 2024-05-21T00:00:00+
 
 $ tranche partitions keys --def '{type: daily, start: 2024-01-01}' --nwo 2024-02-01
 tranche: unknown option "--nwo"
-usage: tranche partitions keys --def DEF [--now T] [--from KEY --to KEY] [--dynamic N=K,...] [--json]
+usage: tranche partitions keys --def DEF [--now T] [--from KEY --to KEY] [--dynamic N=K,...] [--ranges] [--json]
 (see --help for the options)
 [exit 2]
 
@@ -229,7 +229,7 @@ usage: tranche partitions explain --def DEF [--now T]
 
 $ tranche partitions keys --def '{type: daily, start: 2024-01-01}' --upstream x
 tranche: unknown option "--upstream"
-usage: tranche partitions keys --def DEF [--now T] [--from KEY --to KEY] [--dynamic N=K,...] [--json]
+usage: tranche partitions keys --def DEF [--now T] [--from KEY --to KEY] [--dynamic N=K,...] [--ranges] [--json]
 (see --help for the options)
 [exit 2]
 

@@ -252,3 +252,15 @@ $ printf 'type: monthly\nstart: 2024-01-01\n' > def.yaml && tranche partitions k
 2024-01-01
 2024-02-01
 
+# key ranges, out and in (Dagster's FIRST...LAST notation)
+$ tranche partitions keys --def '{type: hourly, start: 2024-01-01-00:00, timezone: US/Pacific}' --now 2024-12-01 --ranges
+2024-01-01-00:00...2024-11-30-15:00
+
+$ tranche partitions upstream --upstream '{type: daily, start: 2024-01-01}' --downstream '{type: monthly, start: 2024-01-01}' --now 2024-06-01 --ranges 2024-01-01...2024-02-01 2024-04-01
+2024-01-01...2024-02-29
+2024-04-01...2024-04-30
+
+$ tranche partitions keys --def '{type: daily, start: 2024-01-01}' --now 2024-03-01 --ranges --json
+tranche: --ranges and --json do not go together
+[exit 2]
+
