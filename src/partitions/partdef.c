@@ -684,10 +684,7 @@ int tr_partitions_index(const tr_partitions *p, const char *key, int64_t *index,
 			part[len] = '\0';
 			rc = tr_partitions_index(p->dims[i], part, &dix[i], err);
 			free(part);
-			if (rc && rc != TR_ERANGE)
-				return tr_error_prefix(err, "partition key \"%s\", dimension \"%s\"", key,
-						       p->def->dim_names[i]);
-			if (rc == TR_ERANGE)
+			if (rc)
 				return tr_error_prefix(err, "partition key \"%s\", dimension \"%s\"", key,
 						       p->def->dim_names[i]);
 			s = bar ? bar + 1 : s + len;
