@@ -112,7 +112,8 @@ int tr_partitions_window(const tr_partitions *p, int64_t index, int64_t *start, 
 			 tr_error *err);
 /* Time: the index of the window containing instant t (may be outside [0,count)). */
 int64_t tr_partitions_index_at(const tr_partitions *p, int64_t t);
-/* Time: UTC offset in the definition's timezone at instant t. */
+/* UTC offset at instant t in the timezone of a time definition (or of a multi
+   definition's time dimension); 0 for others. */
 int32_t tr_partitions_offset_at(const tr_partitions *p, int64_t t);
 
 /* Multi: the resolved dimension i, and the mixed-radix split of an index. */

@@ -53,6 +53,31 @@ static char *storage_url(const args *a, int *exists)
 	return tr_buf_detach(&b, NULL);
 }
 
+/* Splits "k1,k2,..." into malloc'd keys; on failure nothing stays allocated. */
+static int split_keys(const char *list, char ***keys, size_t *n, tr_error *err)
+{
+	*keys = NULL;
+	*n = 0;
+	for (const char *s = list; *s;) {
+		const char *comma = strchr(s, ',');
+		size_t kl = comma ? (size_t)(comma - s) : strlen(s);
+		char **grown = realloc(*keys, (*n + 1) * sizeof(char *));
+
+		if (grown)
+			*keys = grown;
+		if (!grown || !((*keys)[*n] = malloc(kl + 1))) {
+			tr_strv_free(*keys, *n);
+			*keys = NULL;
+			*n = 0;
+			return tr_error_set(err, TR_ENOMEM, "out of memory");
+		}
+		memcpy((*keys)[*n], s, kl);
+		(*keys)[(*n)++][kl] = '\0';
+		s = comma ? comma + 1 : s + kl;
+	}
+	return 0;
+}
+
 static int dynamic_keys(void *ctx, const char *name, char ***keys, size_t *n, tr_error *err)
 {
 	const args *a = ((dyn_source *)ctx)->a;
@@ -68,23 +93,7 @@ static int dynamic_keys(void *ctx, const char *name, char ***keys, size_t *n, tr
 
 		if (strncmp(spec, name, len) || spec[len] != '=')
 			continue;
-		/* split k1,k2 */
-		for (const char *s = spec + len + 1; *s;) {
-			const char *comma = strchr(s, ',');
-			size_t kl = comma ? (size_t)(comma - s) : strlen(s);
-			char **grown = realloc(*keys, (*n + 1) * sizeof(char *));
-
-			if (!grown)
-				return tr_error_set(err, TR_ENOMEM, "out of memory");
-			*keys = grown;
-			(*keys)[*n] = malloc(kl + 1);
-			if (!(*keys)[*n])
-				return tr_error_set(err, TR_ENOMEM, "out of memory");
-			memcpy((*keys)[*n], s, kl);
-			(*keys)[(*n)++][kl] = '\0';
-			s = comma ? comma + 1 : s + kl;
-		}
-		return 0;
+		return split_keys(spec + len + 1, keys, n, err);
 	}
 	url = storage_url(a, &exists);
 	if (!exists) {
@@ -109,21 +118,17 @@ static int check_dynamic_args(const args *a, tr_error *err)
 					    "--dynamic: \"%s\" is not NAME=KEY,KEY,... (e.g. "
 					    "--dynamic symbols=IBM,AAPL)",
 					    spec);
-		for (const char *s = eq + 1; *s;) {
-			const char *comma = strchr(s, ',');
-			size_t kl = comma ? (size_t)(comma - s) : strlen(s);
-			char key[512];
-			int rc;
+		{
+			char **keys;
+			size_t n;
+			int rc = split_keys(eq + 1, &keys, &n, err);
 
-			if (kl >= sizeof(key))
-				return tr_error_set(err, TR_EINVAL, "--dynamic: a key is longer than %zu "
-								    "bytes",
-						    sizeof(key) - 1);
-			memcpy(key, s, kl);
-			key[kl] = '\0';
-			if ((rc = tr_partition_key_check(key, 1, err)))
-				return tr_error_prefix(err, "--dynamic");
-			s = comma ? comma + 1 : s + kl;
+			for (size_t k = 0; k < n && !rc; k++)
+				if ((rc = tr_partition_key_check(keys[k], 1, err)))
+					tr_error_prefix(err, "--dynamic");
+			tr_strv_free(keys, n);
+			if (rc)
+				return rc;
 		}
 	}
 	return 0;
@@ -261,16 +266,6 @@ out:
 	return rc;
 }
 
-static int has_time_windows(const tr_partdef *def)
-{
-	if (tr_partdef_kind(def) == TR_PART_TIME)
-		return 1;
-	for (size_t d = 0; d < tr_partdef_dimension_count(def); d++)
-		if (tr_partdef_kind(tr_partdef_dimension(def, d)) == TR_PART_TIME)
-			return 1;
-	return 0;
-}
-
 static int run_window(args *a, tr_error *err)
 {
 	tr_partdef *def = NULL;
@@ -285,11 +280,6 @@ static int run_window(args *a, tr_error *err)
 						    "arguments");
 	if ((rc = load_def(a, a->def, "--def", &def, &p, &src, err)))
 		goto out;
-	if (!has_time_windows(def)) {
-		rc = tr_error_set(err, TR_EINVAL, "--def: %s partitions have no time windows",
-				  tr_partdef_type_name(def));
-		goto out;
-	}
 	tr_json_init(&j, &out, 0);
 	if (a->json) {
 		tr_json_object_begin(&j);
@@ -305,20 +295,15 @@ static int run_window(args *a, tr_error *err)
 		/* a window is defined for any well-formed key, existing yet or not */
 		if (rc == TR_ERANGE && tr_partdef_kind(def) == TR_PART_TIME)
 			rc = 0;
-		if (rc || (rc = tr_partitions_window(p, idx, &s, &e, err)))
+		if (rc)
 			goto out;
-		/* offsets come from the time definition (a multi's time dimension) */
-		{
-			const tr_partitions *tp = p;
-
-			if (tr_partdef_kind(def) == TR_PART_MULTI)
-				for (size_t d = 0; d < tr_partdef_dimension_count(def); d++)
-					if (tr_partdef_kind(tr_partdef_dimension(def, d)) == TR_PART_TIME)
-						tp = tr_partitions_dimension(p, d);
-			tr_time_format_instant(&iso, s, tr_partitions_offset_at(tp, s));
-			tr_buf_addc(&iso, '\0');
-			tr_time_format_instant(&iso, e, tr_partitions_offset_at(tp, e));
+		if ((rc = tr_partitions_window(p, idx, &s, &e, err))) {
+			tr_error_prefix(err, "--def");
+			goto out;
 		}
+		tr_time_format_instant(&iso, s, tr_partitions_offset_at(p, s));
+		tr_buf_addc(&iso, '\0');
+		tr_time_format_instant(&iso, e, tr_partitions_offset_at(p, e));
 		if (a->json) {
 			tr_json_key(&j, key);
 			tr_json_array_begin(&j);

@@ -787,11 +787,7 @@ static int map_keys(const tr_mapping *m, const tr_partitions *from, const tr_par
 		    size_t *n_missing, tr_error *err)
 {
 	const tr_partitions *up = upstream ? to : from;
-	int rc;
 
-	if ((rc = tr_mapping_check(m, upstream ? to->def : from->def, upstream ? from->def : to->def,
-				   err)))
-		return rc;
 	if (tr_keyset_is_empty(keys))
 		return 0;
 	switch (m->type) {
@@ -839,8 +835,12 @@ int tr_mapping_upstream(const tr_mapping *m, const tr_partitions *up, const tr_p
 			size_t *n_nonexistent, tr_error *err)
 {
 	size_t dummy = 0;
+	int rc;
 
 	tr_keyset_clear(up_out);
+	/* checked once here; map_keys recurses per partition and dimension unchecked */
+	if ((rc = tr_mapping_check(m, up->def, down->def, err)))
+		return rc;
 	return map_keys(m, down, up, 1, down_keys, up_out, nonexistent,
 			n_nonexistent ? n_nonexistent : &dummy, err);
 }
@@ -849,7 +849,10 @@ int tr_mapping_downstream(const tr_mapping *m, const tr_partitions *up, const tr
 			  const tr_keyset *up_keys, tr_keyset *down_out, tr_error *err)
 {
 	size_t dummy = 0;
+	int rc;
 
 	tr_keyset_clear(down_out);
+	if ((rc = tr_mapping_check(m, up->def, down->def, err)))
+		return rc;
 	return map_keys(m, up, down, 0, up_keys, down_out, NULL, &dummy, err);
 }

@@ -728,6 +728,8 @@ int64_t tr_partitions_index_at(const tr_partitions *p, int64_t t)
 
 int32_t tr_partitions_offset_at(const tr_partitions *p, int64_t t)
 {
+	if (p->def->kind == TR_PART_MULTI && p->time_dim >= 0)
+		return tr_partitions_offset_at(p->dims[p->time_dim], t);
 	return p->def->kind == TR_PART_TIME ? tr_tz_offset_at(p->def->time->tz, t) : 0;
 }
 

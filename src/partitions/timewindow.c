@@ -828,18 +828,13 @@ int tw_resolve(tr_partitions *p, tr_error *err)
 	int exists;
 
 	if (tw->kind == TW_GENERIC) {
-		/* Enough of a table to answer the count; grown until the last window's end. */
+		/* A table of ticks from the first to past the last window's end. */
 		int64_t cap = 1024, n = 0, t = tw->first_tick;
 		int64_t limit = p->now;
 
-		if (tw->end_offset > 0 || tw->has_end) {
-			/* walk on for end_offset windows past now */
-			int64_t x = limit;
-
-			for (int i = 0; i < tw->end_offset + 2 && i < 1000000; i++)
-				x = search_next(tw, x);
-			limit = x;
-		}
+		/* end_offset > 0 reaches that many windows past now (bounded at parse) */
+		for (int i = 0; i < tw->end_offset + 2; i++)
+			limit = search_next(tw, limit);
 		if (tw->has_end && tw->end < limit)
 			limit = tw->end;
 		p->table = malloc((size_t)cap * sizeof(int64_t));
