@@ -14,8 +14,12 @@ OPT ?= -O2 -g
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wno-format-nonliteral
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc -pthread $(SAN) $(CFLAGS)
-LIBS := -lsqlite3 -lyaml -lm -pthread
+DUCKDB := third_party/duckdb
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc -isystem $(DUCKDB)/include \
+	-pthread $(SAN) $(CFLAGS)
+# DuckDB is found next to the tree ($ORIGIN-relative), so build/ and the clone stay relocatable.
+LIBS := -L$(DUCKDB)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../$(DUCKDB)/lib:$$ORIGIN/../../$(DUCKDB)/lib' \
+	-lsqlite3 -lyaml -lm -pthread
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard src/base/*.c src/partitions/*.c src/project/*.c src/storage/*.c \
@@ -32,7 +36,10 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test check test-asan bench demo clean lint
 all: $(BUILD)/tranche $(TEST_BIN) lint
 
-$(BUILD)/obj/%.o: %.c
+$(DUCKDB)/.stamp:
+	@scripts/fetch-duckdb.sh
+
+$(BUILD)/obj/%.o: %.c | $(DUCKDB)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 

@@ -1,6 +1,7 @@
 /*
- * tranche/storage.h — instance storage: where tranche keeps its own history
- * (today: dynamic partition keys; later: runs, events, partition status, cursors).
+ * tranche/storage.h — instance storage: where tranche keeps its own history:
+ * runs and their steps, the event log, the latest status of every asset
+ * partition and check, and dynamic partition keys.
  *
  * A store is chosen by URL and reached through one opaque handle, whatever the
  * backend. Backends in this build: SQLite ("sqlite:PATH" or a bare file path).
@@ -25,6 +26,7 @@
 #define TRANCHE_STORAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tranche/error.h"
 
@@ -82,6 +84,128 @@ int tr_storage_dynamic_keys(tr_storage *st, const char *name, char ***keys, size
  * vector (the caller frees it with tr_strv_free); NULL and 0 when there are none.
  */
 int tr_storage_dynamic_names(tr_storage *st, char ***names, size_t *name_count, tr_error *err);
+
+/* ---- runs ------------------------------------------------------------------
+ *
+ * A run is one execution of a plan. Ids are integers, increasing (1, 2, ...).
+ * Statuses: "started", "success", "failure", "canceled".
+ * Times are Unix milliseconds.
+ */
+typedef struct tr_run {
+	int64_t id;
+	char *status;
+	char *selection;   /* as the user wrote it: "monthly_sales+" */
+	char *partitions;  /* the partition selection: "2024-03", "--missing", "2024-01...2024-06", "" */
+	char *launched_by; /* "cli (user@host)" */
+	char *host;
+	int64_t pid;
+	int64_t created_at, ended_at; /* ended_at 0 while running */
+	int64_t steps_total, steps_succeeded, steps_failed, steps_skipped;
+	char *error; /* the first failure's message, or NULL */
+} tr_run;
+
+void tr_run_release(tr_run *r);
+void tr_runs_free(tr_run *runs, size_t n);
+
+/*
+ * Records a new run with status "started" from r's selection, partitions,
+ * launched_by, host, pid, created_at and steps_total; *id is its new id.
+ */
+int tr_storage_run_create(tr_storage *st, const tr_run *r, int64_t *id, tr_error *err);
+/*
+ * Ends run id with status ("success", "failure", "canceled"), ended_at, the
+ * step counters and error (may be NULL) taken from r. Partitions the run left
+ * "in_progress" go back to the status they had before it started.
+ */
+int tr_storage_run_finish(tr_storage *st, int64_t id, const tr_run *r, tr_error *err);
+/* The run id into *out (release with tr_run_release); TR_ENOTFOUND naming it. */
+int tr_storage_run_get(tr_storage *st, int64_t id, tr_run *out, tr_error *err);
+/* The newest `limit` runs (0: all), newest first. */
+int tr_storage_runs_list(tr_storage *st, size_t limit, tr_run **out, size_t *n, tr_error *err);
+/*
+ * Runs still "started" whose process is gone (same host, pid not alive, or pid
+ * reused by a process that started later) are ended as "failure" with error
+ * "the tranche process (pid N) ended without finishing the run", and their
+ * in-progress partitions restored. *reaped (may be NULL) counts them.
+ */
+int tr_storage_runs_reap(tr_storage *st, int64_t now_ms, size_t *reaped, tr_error *err);
+
+/* ---- events and partition status ------------------------------------------
+ *
+ * Event types and their effect on an asset partition's status, applied in the
+ * same transaction as the event is written:
+ *   "step_start"       -> in_progress (the previous status is remembered)
+ *   "materialization"  -> materialized
+ *   "step_failure"     -> failed
+ *   "wipe"             -> the partition's status row is removed (missing)
+ *   "check"            -> the check's latest result (data: {"passed":..,"severity":..})
+ *   "run_start", "run_success", "run_failure", "run_canceled", "step_success",
+ *   "step_skipped", "log" -> no status change
+ * partition is "" for an unpartitioned asset and NULL for events of no asset.
+ * data is a JSON object as text (may be NULL): metadata of a materialization,
+ * a check's result, a log line's level.
+ */
+typedef struct tr_event {
+	int64_t id;  /* set by storage */
+	int64_t run_id; /* 0: no run (wipe) */
+	int64_t ts;  /* Unix ms */
+	const char *type;
+	const char *asset;
+	const char *partition;
+	const char *check;   /* "check" events: the check's name */
+	const char *message; /* human text: the error of a failure, a log line */
+	const char *data;    /* JSON object text or NULL */
+} tr_event;
+
+/* An event read back: the same fields, owned (free an array of them with tr_event_recs_free). */
+typedef struct tr_event_rec {
+	int64_t id, run_id, ts;
+	char *type, *asset, *partition, *check, *message, *data;
+} tr_event_rec;
+void tr_event_rec_release(tr_event_rec *ev);               /* frees the fields */
+void tr_event_recs_free(tr_event_rec *evs, size_t n);     /* releases each and frees the array */
+
+/* Appends n events in one transaction (all or none), applying their status effects. */
+int tr_storage_events_add(tr_storage *st, const tr_event *evs, size_t n, tr_error *err);
+/*
+ * Events of run_id (0: of every run), with id > after_id, oldest first, at most
+ * limit (0: all); asset may be NULL (all) to filter.
+ */
+int tr_storage_events_list(tr_storage *st, int64_t run_id, const char *asset, int64_t after_id,
+			   size_t limit, tr_event_rec **out, size_t *n, tr_error *err);
+
+/* The latest status of one asset partition. */
+typedef struct tr_pstatus {
+	char *partition;
+	char *status; /* "materialized", "failed", "in_progress" */
+	int64_t run_id;
+	int64_t updated_at;      /* ms */
+	int64_t materialized_at; /* last successful materialization, 0 if never */
+	int64_t event_id;        /* the event that set the status */
+} tr_pstatus;
+void tr_pstatus_free(tr_pstatus *rows, size_t n);
+
+/* Every status row of asset, sorted by partition bytewise. Never scans events. */
+int tr_storage_partition_status(tr_storage *st, const char *asset, tr_pstatus **out, size_t *n,
+				tr_error *err);
+/* Counts of asset's status rows by status (a cheap summary for listings). */
+int tr_storage_status_counts(tr_storage *st, const char *asset, int64_t *materialized,
+			     int64_t *failed, int64_t *in_progress, tr_error *err);
+/* The latest "materialization" event of asset/partition into *out; TR_ENOTFOUND if none. */
+int tr_storage_last_materialization(tr_storage *st, const char *asset, const char *partition,
+				    tr_event_rec *out, tr_error *err);
+
+/* The latest result of each check of an asset (asset NULL: every asset), per partition. */
+typedef struct tr_check_status {
+	char *asset, *check, *partition;
+	int passed;
+	char *severity; /* "warn" | "error" */
+	char *message;
+	int64_t run_id, ts;
+} tr_check_status;
+void tr_check_status_free(tr_check_status *rows, size_t n);
+int tr_storage_check_status(tr_storage *st, const char *asset, tr_check_status **out, size_t *n,
+			    tr_error *err);
 
 /* Frees a vector of count malloc'd strings and the vector itself; NULL is allowed. */
 void tr_strv_free(char **strv, size_t count);

@@ -20,6 +20,8 @@ trap 'rm -rf "$shims"' EXIT
 ln -s "$bin" "$shims/tranche"
 export PATH="$shims:$PATH"
 export TZ=UTC LC_ALL=C
+# project fixtures for cases: cp -r "$FIXTURES"/NAME/. . && tranche ...
+export FIXTURES="$here/fixtures"
 unset TRANCHE_NOW
 
 run_case() { # cmd -> prints output, then [exit N]

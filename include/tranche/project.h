@@ -1,0 +1,145 @@
+/*
+ * tranche/project.h — the project file (`tranche.yaml`) and the asset graph
+ * it declares, and the selection syntax (`+name`, `group:x`, ...).
+ *
+ * A project is loaded once, checked whole (every key, every reference, the
+ * graph, every mapping against its two definitions) and is then read-only:
+ * the structs below are plain data that callers read directly and never
+ * modify. Everything they point at is owned by the project and lives until
+ * tr_project_free.
+ *
+ * Errors: TR_EINVAL with "FILE:LINE:COL: key.path: what is wrong (what would
+ * be valid)"; unknown keys name the nearest valid key. TR_EIO when a file
+ * (the project file, an sql_file) cannot be read. Nothing is loaded on error.
+ */
+#ifndef TRANCHE_PROJECT_H
+#define TRANCHE_PROJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tranche/error.h"
+#include "tranche/partitions.h"
+
+typedef enum {
+	TR_ASSET_SQL = 1, /* `sql` / `sql_file`: a query whose rows tranche writes */
+	TR_ASSET_SCRIPT,  /* `script` / `script_file`: statements run in one transaction */
+	TR_ASSET_COMMAND, /* `command`: an external program writing rows to TRANCHE_OUTPUT */
+} tr_asset_kind;
+
+typedef struct tr_asset_dep {
+	size_t asset;        /* index of the upstream asset in tr_project.assets */
+	tr_mapping *mapping; /* as declared, or Dagster's default for the two definitions */
+	int inferred;        /* 1: found in the SQL (tables read), not declared in `deps` */
+	int line, col;       /* where declared (inferred: the asset's position) */
+} tr_asset_dep;
+
+typedef struct tr_asset_check {
+	char *name;
+	char *sql; /* returns the failing rows; passes when it returns none */
+	char *description;
+	int severity_error; /* severity: error (1) or warn (0, the default) */
+	int blocking;       /* an error check that fails stops downstream partitions */
+} tr_asset_check;
+
+typedef struct tr_asset_metadata {
+	char *name;
+	char *sql;
+} tr_asset_metadata;
+
+typedef struct tr_kv {
+	char *key;
+	char *value;
+} tr_kv;
+
+typedef struct tr_asset {
+	char *name;
+	tr_asset_kind kind;
+	int line, col; /* position of the asset's name in the project file */
+	char *sql;      /* SQL: the query; SCRIPT: the statements (file contents when *_file) */
+	char *sql_file; /* the file as written in the project, or NULL when inline */
+	/* COMMAND: argv (a string in the project is run as {"/bin/sh", "-c", text}) */
+	char **command;
+	size_t command_argc;
+	char *output_format; /* COMMAND: "csv", "json", "parquet"; NULL = by TRANCHE_OUTPUT's extension */
+	int64_t timeout_ms;  /* COMMAND: 0 = none */
+	tr_kv *env;          /* COMMAND: extra environment */
+	size_t n_env;
+	char *table; /* target table: `table:` or the asset's name */
+	const tr_partdef *partdef; /* NULL: unpartitioned */
+	char *partitions_name;     /* the named definition used, NULL when inline or none */
+	/*
+	 * partition_expr: single-dimension definitions: one expression. Multi: one
+	 * per dimension, in the definition's dimension order (sorted by name).
+	 * Defaults when absent: none (n_partition_expr 0; SQL assets that are
+	 * partitioned must give one — refused at load otherwise).
+	 */
+	char **partition_expr;
+	size_t n_partition_expr;
+	tr_asset_dep *deps;
+	size_t n_deps;
+	char *group; /* "default" when not given */
+	char *description;
+	char **owners;
+	size_t n_owners;
+	tr_kv *tags;
+	size_t n_tags;
+	char *code_version;
+	tr_asset_metadata *metadata;
+	size_t n_metadata;
+	tr_asset_check *checks;
+	size_t n_checks;
+	int add_columns;  /* on_schema_change: add_columns (default: fail) */
+	int drop_outside; /* outside_rows: drop (default: fail) */
+} tr_asset;
+
+typedef struct tr_named_partdef {
+	char *name;
+	tr_partdef *def;
+} tr_named_partdef;
+
+typedef struct tr_project {
+	char *name;
+	char *path;      /* the project file */
+	char *dir;       /* its directory: relative paths in the project are relative to it */
+	char *warehouse; /* URL, default "duckdb:data/warehouse.duckdb" */
+	char *storage;   /* URL, default "sqlite:.tranche/instance.db" */
+	tr_named_partdef *partitions;
+	size_t n_partitions;
+	tr_asset *assets; /* in declaration order */
+	size_t n_assets;
+	size_t *order; /* n_assets indexes: dependency order (upstream first; ties by declaration) */
+	void *internal;
+} tr_project;
+
+/*
+ * Loads the project file at path; a directory means its `tranche.yaml`.
+ * sql_file/script_file are read relative to the project's directory.
+ */
+int tr_project_load(const char *path, tr_project **out, tr_error *err);
+/* The same from text; origin names it in messages, dir resolves relative files. */
+int tr_project_parse(const char *text, const char *origin, const char *dir, tr_project **out,
+		     tr_error *err);
+void tr_project_free(tr_project *p);
+
+/* The index of asset `name`; TR_ENOTFOUND "unknown asset "x" (did you mean "y"?)". */
+int tr_project_find(const tr_project *p, const char *name, size_t *index, tr_error *err);
+
+/*
+ * Resolves a selection into selected[n_assets] (1 = selected):
+ *   name        the asset            +name  it and everything upstream
+ *   name+       it and downstream    +name+ both
+ *   group:x     every asset of group x
+ *   tag:k=v     every asset with that tag (tag:k: any value)
+ *   *           every asset
+ *   a,b,...     the union (spaces around commas are allowed)
+ * Dagster's depth-limited forms (2+name, name+1) are accepted too.
+ * Unknown names, groups or tags: TR_ENOTFOUND naming them; nothing selected.
+ */
+int tr_project_select(const tr_project *p, const char *selection, unsigned char *selected,
+		      tr_error *err);
+
+/* Indexes of the assets that depend directly on asset i (into *out, caller frees). */
+int tr_project_downstream(const tr_project *p, size_t i, size_t **out, size_t *n, tr_error *err);
+
+#endif
