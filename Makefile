@@ -47,6 +47,20 @@ $(BUILD)/libtranche.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# Example projects embedded in the binary, for `tranche init --example NAME`:
+# scripts/embed.py writes every file under examples/ as C, except what running one leaves.
+EXAMPLE_FILES := $(shell find examples -type f -not -path '*/.tranche/*' -not -name '*.duckdb*' \
+	-not -name '*.wal' 2>/dev/null)
+
+$(BUILD)/gen/examples.c: scripts/embed.py $(EXAMPLE_FILES)
+	@mkdir -p $(dir $@)
+	python3 scripts/embed.py -o $@ examples
+
+$(BUILD)/gen/examples.o: $(BUILD)/gen/examples.c include/tranche/examples.h
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libtranche.a: $(BUILD)/gen/examples.o
+
 $(BUILD)/tranche: $(CLI_OBJ) $(BUILD)/libtranche.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libtranche.a $(LIBS)
 

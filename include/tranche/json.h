@@ -38,6 +38,9 @@ void tr_json_int(tr_json *j, int64_t v);
 void tr_json_double(tr_json *j, double v); /* NaN/inf write null */
 void tr_json_bool(tr_json *j, int v);
 void tr_json_null(tr_json *j);
+/* A value that is already JSON text (written earlier by this writer, e.g. read
+   back from storage); NULL or "" writes null. The text is not checked. */
+void tr_json_raw(tr_json *j, const char *json);
 
 /* Shorthands for "key": value inside an object. */
 void tr_json_kv_string(tr_json *j, const char *key, const char *s);

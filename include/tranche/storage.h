@@ -109,24 +109,38 @@ void tr_runs_free(tr_run *runs, size_t n);
 
 /*
  * Records a new run with status "started" from r's selection, partitions,
- * launched_by, host, pid, created_at and steps_total; *id is its new id.
+ * launched_by, host, pid, created_at and steps_total; *id is its new id (0 on
+ * error). Ids are never reused. A NULL string is stored as ""; host NULL or ""
+ * means this machine (gethostname), pid 0 this process. When host is this
+ * machine, the process's start is recorded too, so that runs_reap can tell it
+ * from a later process given the same pid. TR_EINVAL: r NULL, pid or
+ * steps_total negative.
  */
 int tr_storage_run_create(tr_storage *st, const tr_run *r, int64_t *id, tr_error *err);
 /*
  * Ends run id with status ("success", "failure", "canceled"), ended_at, the
- * step counters and error (may be NULL) taken from r. Partitions the run left
- * "in_progress" go back to the status they had before it started.
+ * four step counters (steps_total too) and error (may be NULL) taken from r;
+ * other fields of r are ignored. Partitions the run left "in_progress" go
+ * back to the status they had before it started (their row goes if they had
+ * none), in the same transaction. Finishing a run again overwrites its end.
+ * TR_EINVAL: another status (the message lists the valid ones), a negative
+ * counter; TR_ENOTFOUND: no such run. Nothing is written on error.
  */
 int tr_storage_run_finish(tr_storage *st, int64_t id, const tr_run *r, tr_error *err);
-/* The run id into *out (release with tr_run_release); TR_ENOTFOUND naming it. */
+/* The run id into *out (release with tr_run_release); TR_ENOTFOUND naming it.
+   *out is zeroed first, and stays so on error. */
 int tr_storage_run_get(tr_storage *st, int64_t id, tr_run *out, tr_error *err);
-/* The newest `limit` runs (0: all), newest first. */
+/* The newest `limit` runs (0: all), newest first, as a new array of *n runs
+   (free with tr_runs_free); NULL and 0 when there are none. */
 int tr_storage_runs_list(tr_storage *st, size_t limit, tr_run **out, size_t *n, tr_error *err);
 /*
  * Runs still "started" whose process is gone (same host, pid not alive, or pid
  * reused by a process that started later) are ended as "failure" with error
- * "the tranche process (pid N) ended without finishing the run", and their
- * in-progress partitions restored. *reaped (may be NULL) counts them.
+ * "the tranche process (pid N) ended without finishing the run" and ended_at
+ * now_ms, and their in-progress partitions restored, in one transaction.
+ * Runs of other hosts are left alone (their processes cannot be seen), and so
+ * are started runs whose process is alive. *reaped (may be NULL) counts them.
+ * Cheap when there is nothing to reap: it takes no write lock then.
  */
 int tr_storage_runs_reap(tr_storage *st, int64_t now_ms, size_t *reaped, tr_error *err);
 
@@ -146,7 +160,7 @@ int tr_storage_runs_reap(tr_storage *st, int64_t now_ms, size_t *reaped, tr_erro
  * a check's result, a log line's level.
  */
 typedef struct tr_event {
-	int64_t id;  /* set by storage */
+	int64_t id;  /* ignored by events_add: storage numbers events (increasing, never reused) */
 	int64_t run_id; /* 0: no run (wipe) */
 	int64_t ts;  /* Unix ms */
 	const char *type;
@@ -165,11 +179,23 @@ typedef struct tr_event_rec {
 void tr_event_rec_release(tr_event_rec *ev);               /* frees the fields */
 void tr_event_recs_free(tr_event_rec *evs, size_t n);     /* releases each and frees the array */
 
-/* Appends n events in one transaction (all or none), applying their status effects. */
+/*
+ * Appends n events in one transaction (all or none), applying their status
+ * effects; n 0 is a no-op. Refused with TR_EINVAL, nothing written: an
+ * unknown type (the message lists the valid ones), an empty asset name, a
+ * partition without an asset, a negative run_id; for the five types with an
+ * effect, a NULL asset or partition; a step_start with run_id 0; a check
+ * event without check name or data; data that is not a JSON object, or for a
+ * check without "passed": true|false or with a severity other than "warn" or
+ * "error" ("error" when absent). TR_ENOTFOUND: run_id names no run.
+ * The message names the event by its index in evs.
+ */
 int tr_storage_events_add(tr_storage *st, const tr_event *evs, size_t n, tr_error *err);
 /*
  * Events of run_id (0: of every run), with id > after_id, oldest first, at most
- * limit (0: all); asset may be NULL (all) to filter.
+ * limit (0: all); asset may be NULL (all) to filter, never "". A new array of
+ * *n events (free with tr_event_recs_free); NULL and 0 when there are none.
+ * Each filter reads through an index: paging with after_id is cheap.
  */
 int tr_storage_events_list(tr_storage *st, int64_t run_id, const char *asset, int64_t after_id,
 			   size_t limit, tr_event_rec **out, size_t *n, tr_error *err);
@@ -185,17 +211,24 @@ typedef struct tr_pstatus {
 } tr_pstatus;
 void tr_pstatus_free(tr_pstatus *rows, size_t n);
 
-/* Every status row of asset, sorted by partition bytewise. Never scans events. */
+/* Every status row of asset, sorted by partition bytewise, as a new array (free
+   with tr_pstatus_free); NULL and 0 when there are none. Never scans events.
+   A partition with no row is missing: never materialized, or wiped. */
 int tr_storage_partition_status(tr_storage *st, const char *asset, tr_pstatus **out, size_t *n,
 				tr_error *err);
-/* Counts of asset's status rows by status (a cheap summary for listings). */
+/* Counts of asset's status rows by status (a cheap summary for listings).
+   The three outputs must be non-NULL; they are 0 on error. */
 int tr_storage_status_counts(tr_storage *st, const char *asset, int64_t *materialized,
 			     int64_t *failed, int64_t *in_progress, tr_error *err);
-/* The latest "materialization" event of asset/partition into *out; TR_ENOTFOUND if none. */
+/* The latest "materialization" event of asset/partition into *out (release with
+   tr_event_rec_release); TR_ENOTFOUND if none since the partition was last
+   wiped. Two primary-key lookups, through the status row. */
 int tr_storage_last_materialization(tr_storage *st, const char *asset, const char *partition,
 				    tr_event_rec *out, tr_error *err);
 
-/* The latest result of each check of an asset (asset NULL: every asset), per partition. */
+/* The latest result of each check of an asset (asset NULL: every asset), per partition,
+   sorted by asset, check, partition; a new array (free with tr_check_status_free),
+   NULL and 0 when there are none. A wipe of a partition removes its rows. */
 typedef struct tr_check_status {
 	char *asset, *check, *partition;
 	int passed;

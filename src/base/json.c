@@ -237,6 +237,13 @@ void tr_json_null(tr_json *j)
 	tr_buf_adds(j->out, "null");
 }
 
+void tr_json_raw(tr_json *j, const char *json)
+{
+	if (before_item(j, 0))
+		return;
+	tr_buf_adds(j->out, json && *json ? json : "null");
+}
+
 void tr_json_kv_string(tr_json *j, const char *key, const char *s)
 {
 	tr_json_key(j, key);

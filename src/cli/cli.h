@@ -63,6 +63,54 @@ int cli_now(const char *now_arg, int64_t *now, tr_error *err);
 /* Writes the buffer to stdout; 0 or EXIT_NO on a write error. */
 int cli_write(const tr_buf *b);
 
+/* ---- cli_project.c: commands that work on a project ---------------------- */
+
+typedef struct tr_project tr_project;
+typedef struct tr_storage tr_storage;
+typedef struct tr_warehouse tr_warehouse;
+
+/* A project, its storage and (on demand) its warehouse, with the options that find them. */
+typedef struct cli_proj {
+	const char *dir;     /* -C DIR: change to DIR first */
+	const char *file;    /* --project FILE (relative to DIR) */
+	const char *now_arg; /* --now */
+	tr_project *project;
+	tr_storage *storage;
+	tr_warehouse *wh;
+	int64_t now;
+} cli_proj;
+
+/* The options every project command takes; values go into a cli_proj named `cp`. */
+#define CLI_PROJ_OPTS(cp)                                                                    \
+	{"dir", 'C', OPT_STRING, "DIR", "run as if started in DIR", &(cp).dir},              \
+	{"project", 0, OPT_STRING, "FILE", "the project file (default: tranche.yaml)",      \
+	 &(cp).file},                                                                      \
+	{"now", 0, OPT_STRING, "TIME", "the current time (ISO 8601); default $TRANCHE_NOW or the clock", \
+	 &(cp).now_arg}
+
+/*
+ * Loads the project, changes into its directory (relative paths in the
+ * project are relative to it), opens instance storage, and the warehouse when
+ * want_warehouse. Returns 0 or an exit code after printing the error.
+ */
+int cli_proj_open(cli_proj *cp, int want_warehouse);
+void cli_proj_close(cli_proj *cp);
+/* "cli (user@host)" */
+const char *cli_launched_by(void);
+/* Local time of Unix ms as "2024-05-21 14:03:12" (into buf). */
+const char *cli_time_text(int64_t ms, char *buf, size_t n);
+/* Is stdout/stderr a terminal (and TERM not dumb)? */
+int cli_isatty(int fd);
+
+int cmd_assets(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_materialize(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_checks(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_wipe(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 int cmd_partitions(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

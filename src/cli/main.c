@@ -10,6 +10,7 @@
 #define TRANCHE_VERSION "0.1.0"
 
 static const cli_command commands[] = {
+	{"init", cmd_init, "create a project to start from"},
 	{"partitions", cmd_partitions, "list partition keys, windows and mappings of a definition"},
 	{"version", cmd_version, "print the version"},
 	{NULL, NULL, NULL},

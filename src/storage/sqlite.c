@@ -20,10 +20,21 @@
  * name and increasing in order of addition — a new key gets max(seq)+1 of its
  * name, a present key keeps its row, so a deleted and re-added key goes last.
  *
+ * Invariants of runs, events and status (migration 2): run and event ids
+ * increase and are never reused (AUTOINCREMENT), so readers page by id.
+ * partition_status and check_status are derived from events, in the
+ * transaction that writes them (events_add) or ends their run (run_finish,
+ * runs_reap): a status question never reads the log. A partition has a row
+ * iff it has a status (no row: missing). prev_* are non-NULL only while the
+ * row is in_progress, and hold what its run's end puts back.
+ * materialization_id is the row's last materialization event: it survives
+ * in_progress and failed, and goes with the row on a wipe.
+ *
  * Every value reaches SQL as a bound parameter. The only text formatted into
  * SQL is this file's own integer constants in PRAGMAs, which take no parameters.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +63,75 @@ static const struct migration {
 	    "  PRIMARY KEY (name, key)\n"
 	    ") WITHOUT ROWID;\n"
 	    "CREATE UNIQUE INDEX dynamic_partitions_order ON dynamic_partitions (name, seq);\n"},
+	/* Runs, the event log, and the latest status of every asset partition and
+	 * check: derived from the events in the same transactions as they are
+	 * written, so that a status question never reads the log. */
+	{2, "CREATE TABLE runs (\n"
+	    "  id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused\n"
+	    "  status          TEXT NOT NULL\n"
+	    "                  CHECK (status IN ('started', 'success', 'failure', 'canceled')),\n"
+	    "  selection       TEXT NOT NULL,\n"
+	    "  partitions      TEXT NOT NULL,\n"
+	    "  launched_by     TEXT NOT NULL,\n"
+	    "  host            TEXT NOT NULL,\n"
+	    "  pid             INTEGER NOT NULL,\n"
+	    "  process_start   TEXT,     -- identifies pid's process (boot id/start ticks); NULL: unknown\n"
+	    "  created_at      INTEGER NOT NULL,  -- Unix ms\n"
+	    "  ended_at        INTEGER,           -- Unix ms; NULL while started\n"
+	    "  steps_total     INTEGER NOT NULL DEFAULT 0,\n"
+	    "  steps_succeeded INTEGER NOT NULL DEFAULT 0,\n"
+	    "  steps_failed    INTEGER NOT NULL DEFAULT 0,\n"
+	    "  steps_skipped   INTEGER NOT NULL DEFAULT 0,\n"
+	    "  error           TEXT\n"
+	    ");\n"
+	    "CREATE INDEX runs_status ON runs (status, host);\n"
+	    "CREATE TABLE events (\n"
+	    "  id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: readers page by id\n"
+	    "  run_id     INTEGER REFERENCES runs (id),       -- NULL: no run\n"
+	    "  ts         INTEGER NOT NULL,                   -- Unix ms\n"
+	    "  type       TEXT NOT NULL,\n"
+	    "  asset      TEXT,\n"
+	    "  partition  TEXT,\n"
+	    "  check_name TEXT,\n"
+	    "  message    TEXT,\n"
+	    "  data       TEXT                                -- a JSON object\n"
+	    ");\n"
+	    "CREATE INDEX events_run ON events (run_id, id);\n"
+	    "CREATE INDEX events_asset ON events (asset, id) WHERE asset IS NOT NULL;\n"
+	    "CREATE TABLE partition_status (\n"
+	    "  asset              TEXT NOT NULL,\n"
+	    "  partition          TEXT NOT NULL,  -- '' for an unpartitioned asset\n"
+	    "  status             TEXT NOT NULL\n"
+	    "                     CHECK (status IN ('materialized', 'failed', 'in_progress')),\n"
+	    "  run_id             INTEGER,           -- the run that set status; NULL: none\n"
+	    "  updated_at         INTEGER NOT NULL,  -- ts of the event that set status\n"
+	    "  event_id           INTEGER NOT NULL,  -- the event that set status\n"
+	    "  materialized_at    INTEGER NOT NULL DEFAULT 0,  -- ts of materialization_id, 0: none\n"
+	    "  materialization_id INTEGER,  -- the last materialization event since the row exists\n"
+	    "  -- While in_progress: status, run_id, updated_at, event_id before the run's\n"
+	    "  -- step_start, put back if the run ends without another status. prev_status\n"
+	    "  -- NULL: there was no row, and the row goes.\n"
+	    "  prev_status        TEXT,\n"
+	    "  prev_run_id        INTEGER,\n"
+	    "  prev_updated_at    INTEGER,\n"
+	    "  prev_event_id      INTEGER,\n"
+	    "  PRIMARY KEY (asset, partition)\n"
+	    ") WITHOUT ROWID;\n"
+	    "CREATE INDEX partition_status_in_progress ON partition_status (run_id)\n"
+	    "  WHERE status = 'in_progress';\n"
+	    "CREATE TABLE check_status (\n"
+	    "  asset      TEXT NOT NULL,\n"
+	    "  check_name TEXT NOT NULL,\n"
+	    "  partition  TEXT NOT NULL,\n"
+	    "  passed     INTEGER NOT NULL CHECK (passed IN (0, 1)),\n"
+	    "  severity   TEXT NOT NULL CHECK (severity IN ('warn', 'error')),\n"
+	    "  message    TEXT,\n"
+	    "  run_id     INTEGER,\n"
+	    "  ts         INTEGER NOT NULL,\n"
+	    "  event_id   INTEGER NOT NULL,\n"
+	    "  PRIMARY KEY (asset, check_name, partition)\n"
+	    ") WITHOUT ROWID;\n"
+	    "CREATE INDEX check_status_partition ON check_status (asset, partition);\n"},
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -70,8 +150,44 @@ enum stmt_id {
 	STMT_DYNAMIC_DELETE,
 	STMT_DYNAMIC_KEYS,
 	STMT_DYNAMIC_NAMES,
+	STMT_RUN_INSERT,
+	STMT_RUN_FINISH,
+	STMT_RUN_REAP,
+	STMT_RESTORE_DELETE,
+	STMT_RESTORE_UPDATE,
+	STMT_RUN_GET,
+	STMT_RUN_MAX_ID,
+	STMT_RUNS_LIST,
+	STMT_RUNS_STARTED,
+	STMT_EVENT_DATA_CHECK,
+	STMT_EVENT_INSERT,
+	STMT_STATUS_START,
+	STMT_STATUS_MATERIALIZED,
+	STMT_STATUS_FAILED,
+	STMT_STATUS_WIPE,
+	STMT_CHECKS_WIPE,
+	STMT_CHECK_UPSERT,
+	STMT_EVENTS_ALL,
+	STMT_EVENTS_RUN,
+	STMT_EVENTS_ASSET,
+	STMT_EVENTS_RUN_ASSET,
+	STMT_STATUS_LIST,
+	STMT_STATUS_COUNTS,
+	STMT_LAST_MATERIALIZATION,
+	STMT_CHECKS_ALL,
+	STMT_CHECKS_ASSET,
 	STMT_COUNT
 };
+
+/* The columns read into a tr_run, a tr_event_rec (events as "e") and a tr_check_status. */
+#define RUN_COLUMNS                                                                          \
+	"id, status, selection, partitions, launched_by, host, pid, created_at,"            \
+	" coalesce(ended_at, 0), steps_total, steps_succeeded, steps_failed, steps_skipped, error"
+#define EVENT_COLUMNS                                                                        \
+	"e.id, coalesce(e.run_id, 0), e.ts, e.type, e.asset, e.partition, e.check_name,"     \
+	" e.message, e.data"
+#define CHECK_COLUMNS                                                                        \
+	"asset, check_name, partition, passed, severity, message, coalesce(run_id, 0), ts"
 
 static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -99,6 +215,115 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" SELECT (SELECT min(d.name) FROM dynamic_partitions d WHERE d.name > names.name)"
 		" FROM names WHERE names.name IS NOT NULL)"
 		" SELECT name FROM names WHERE name IS NOT NULL ORDER BY name",
+
+	/* ---- runs ---- */
+	[STMT_RUN_INSERT] = "INSERT INTO runs (status, selection, partitions, launched_by, host, pid,"
+			    " process_start, created_at, steps_total)"
+			    " VALUES ('started', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[STMT_RUN_FINISH] = "UPDATE runs SET status = ?2, ended_at = ?3, steps_total = ?4,"
+			    " steps_succeeded = ?5, steps_failed = ?6, steps_skipped = ?7, error = ?8"
+			    " WHERE id = ?1",
+	/* Only if still started: the run may have ended since the reaper looked. */
+	[STMT_RUN_REAP] = "UPDATE runs SET status = 'failure', ended_at = ?2, error = ?3"
+			  " WHERE id = ?1 AND status = 'started'",
+	/* The run's in-progress partitions go back to their status before it (both
+	 * through the partial index partition_status_in_progress). */
+	[STMT_RESTORE_DELETE] = "DELETE FROM partition_status"
+				" WHERE status = 'in_progress' AND run_id = ?1 AND prev_status IS NULL",
+	[STMT_RESTORE_UPDATE] = "UPDATE partition_status SET status = prev_status,"
+				" run_id = prev_run_id, updated_at = prev_updated_at,"
+				" event_id = prev_event_id, prev_status = NULL, prev_run_id = NULL,"
+				" prev_updated_at = NULL, prev_event_id = NULL"
+				" WHERE status = 'in_progress' AND run_id = ?1",
+	[STMT_RUN_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1",
+	[STMT_RUN_MAX_ID] = "SELECT coalesce(max(id), 0) FROM runs",
+	[STMT_RUNS_LIST] = "SELECT " RUN_COLUMNS " FROM runs ORDER BY id DESC LIMIT ?1",
+	[STMT_RUNS_STARTED] = "SELECT id, pid, process_start FROM runs"
+			      " WHERE status = 'started' AND host = ?1 ORDER BY id",
+
+	/* ---- events and their effects ---- */
+	/* NULL: fine; otherwise what is wrong with data ?1 (?2: a check's result).
+	 * CASE stops at the first true branch, so json_type never sees bad JSON. */
+	[STMT_EVENT_DATA_CHECK] =
+		"SELECT CASE WHEN NOT json_valid(?1) THEN 'is not valid JSON'"
+		" WHEN json_type(?1) <> 'object' THEN 'is not a JSON object'"
+		" WHEN ?2 AND coalesce(json_type(?1, '$.passed'), '') NOT IN ('true', 'false')"
+		"  THEN 'has no \"passed\": true or false'"
+		" WHEN ?2 AND coalesce(json_extract(?1, '$.severity'), 'error')"
+		"  NOT IN ('warn', 'error') THEN 'has a \"severity\" other than \"warn\" or \"error\"'"
+		" END",
+	[STMT_EVENT_INSERT] = "INSERT INTO events (run_id, ts, type, asset, partition, check_name,"
+			      " message, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* The status effects bind ?1 asset, ?2 partition, ?3 run_id, ?4 ts, ?5 event id.
+	 * In UPDATE SET every right-hand side reads the row as it was. A step_start
+	 * on a row already in progress (a retry, or a run that died unreaped) keeps
+	 * the status from before the first one. */
+	[STMT_STATUS_START] =
+		"INSERT INTO partition_status (asset, partition, status, run_id, updated_at, event_id)"
+		" VALUES (?1, ?2, 'in_progress', ?3, ?4, ?5)"
+		" ON CONFLICT (asset, partition) DO UPDATE SET"
+		" prev_status = CASE WHEN status = 'in_progress' THEN prev_status ELSE status END,"
+		" prev_run_id = CASE WHEN status = 'in_progress' THEN prev_run_id ELSE run_id END,"
+		" prev_updated_at = CASE WHEN status = 'in_progress' THEN prev_updated_at"
+		"  ELSE updated_at END,"
+		" prev_event_id = CASE WHEN status = 'in_progress' THEN prev_event_id"
+		"  ELSE event_id END,"
+		" status = 'in_progress', run_id = excluded.run_id, updated_at = excluded.updated_at,"
+		" event_id = excluded.event_id",
+	[STMT_STATUS_MATERIALIZED] =
+		"INSERT INTO partition_status (asset, partition, status, run_id, updated_at, event_id,"
+		" materialized_at, materialization_id)"
+		" VALUES (?1, ?2, 'materialized', ?3, ?4, ?5, ?4, ?5)"
+		" ON CONFLICT (asset, partition) DO UPDATE SET status = 'materialized',"
+		" run_id = excluded.run_id, updated_at = excluded.updated_at,"
+		" event_id = excluded.event_id, materialized_at = excluded.materialized_at,"
+		" materialization_id = excluded.materialization_id, prev_status = NULL,"
+		" prev_run_id = NULL, prev_updated_at = NULL, prev_event_id = NULL",
+	[STMT_STATUS_FAILED] =
+		"INSERT INTO partition_status (asset, partition, status, run_id, updated_at, event_id)"
+		" VALUES (?1, ?2, 'failed', ?3, ?4, ?5)"
+		" ON CONFLICT (asset, partition) DO UPDATE SET status = 'failed',"
+		" run_id = excluded.run_id, updated_at = excluded.updated_at,"
+		" event_id = excluded.event_id, prev_status = NULL, prev_run_id = NULL,"
+		" prev_updated_at = NULL, prev_event_id = NULL",
+	[STMT_STATUS_WIPE] = "DELETE FROM partition_status WHERE asset = ?1 AND partition = ?2",
+	[STMT_CHECKS_WIPE] = "DELETE FROM check_status WHERE asset = ?1 AND partition = ?2",
+	/* ?1 asset, ?2 check, ?3 partition, ?4 data, ?5 message, ?6 run_id, ?7 ts, ?8 event id */
+	[STMT_CHECK_UPSERT] =
+		"INSERT INTO check_status (asset, check_name, partition, passed, severity, message,"
+		" run_id, ts, event_id)"
+		" VALUES (?1, ?2, ?3, json_extract(?4, '$.passed'),"
+		" coalesce(json_extract(?4, '$.severity'), 'error'), ?5, ?6, ?7, ?8)"
+		" ON CONFLICT (asset, check_name, partition) DO UPDATE SET passed = excluded.passed,"
+		" severity = excluded.severity, message = excluded.message, run_id = excluded.run_id,"
+		" ts = excluded.ts, event_id = excluded.event_id",
+
+	/* ---- reading events and status ---- */
+	/* One statement per filter, each with its index: ?1 after id, ?2 limit (-1: all). */
+	[STMT_EVENTS_ALL] = "SELECT " EVENT_COLUMNS " FROM events e"
+			    " WHERE e.id > ?1 ORDER BY e.id LIMIT ?2",
+	[STMT_EVENTS_RUN] = "SELECT " EVENT_COLUMNS " FROM events e"
+			    " WHERE e.run_id = ?3 AND e.id > ?1 ORDER BY e.id LIMIT ?2",
+	[STMT_EVENTS_ASSET] = "SELECT " EVENT_COLUMNS " FROM events e"
+			      " WHERE e.asset = ?3 AND e.id > ?1 ORDER BY e.id LIMIT ?2",
+	/* Through the run's events, not the asset's: a run is bounded, an asset's
+	 * history is not (SQLite would pick events_asset by itself). */
+	[STMT_EVENTS_RUN_ASSET] = "SELECT " EVENT_COLUMNS " FROM events e INDEXED BY events_run"
+				  " WHERE e.run_id = ?3 AND e.asset = ?4 AND e.id > ?1"
+				  " ORDER BY e.id LIMIT ?2",
+	[STMT_STATUS_LIST] = "SELECT partition, status, coalesce(run_id, 0), updated_at,"
+			     " materialized_at, event_id FROM partition_status"
+			     " WHERE asset = ?1 ORDER BY partition",
+	[STMT_STATUS_COUNTS] = "SELECT status, count(*) FROM partition_status WHERE asset = ?1"
+			       " GROUP BY status",
+	/* Through the status row: two primary-key lookups. */
+	[STMT_LAST_MATERIALIZATION] = "SELECT " EVENT_COLUMNS " FROM partition_status s"
+				      " JOIN events e ON e.id = s.materialization_id"
+				      " WHERE s.asset = ?1 AND s.partition = ?2",
+	[STMT_CHECKS_ALL] = "SELECT " CHECK_COLUMNS " FROM check_status"
+			    " ORDER BY asset, check_name, partition",
+	[STMT_CHECKS_ASSET] = "SELECT " CHECK_COLUMNS " FROM check_status WHERE asset = ?1"
+			      " ORDER BY check_name, partition",
 };
 
 struct sqlite_storage {
@@ -422,6 +647,768 @@ out:
 	return 0;
 }
 
+/* ---- reading rows ---- */
+
+/* A copy of column col's text into *out; NULL for SQL NULL. */
+static int column_text(sqlite3_stmt *stmt, int col, char **out, tr_error *err)
+{
+	const unsigned char *text = NULL;
+	size_t len = 0;
+
+	*out = NULL;
+	if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+		return 0;
+	text = sqlite3_column_text(stmt, col);
+	if (!text)
+		return tr_error_set(err, TR_ENOMEM, "out of memory reading a row");
+	len = (size_t)sqlite3_column_bytes(stmt, col);
+	*out = malloc(len + 1);
+	if (!*out)
+		return tr_error_set(err, TR_ENOMEM, "out of memory reading a row");
+	memcpy(*out, text, len);
+	(*out)[len] = '\0';
+	return 0;
+}
+
+/* A row of RUN_COLUMNS into *r (zeroed first; released on failure). */
+static int read_run(sqlite3_stmt *stmt, tr_run *r, tr_error *err)
+{
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(stmt, 0);
+	r->pid = sqlite3_column_int64(stmt, 6);
+	r->created_at = sqlite3_column_int64(stmt, 7);
+	r->ended_at = sqlite3_column_int64(stmt, 8);
+	r->steps_total = sqlite3_column_int64(stmt, 9);
+	r->steps_succeeded = sqlite3_column_int64(stmt, 10);
+	r->steps_failed = sqlite3_column_int64(stmt, 11);
+	r->steps_skipped = sqlite3_column_int64(stmt, 12);
+	if ((rc = column_text(stmt, 1, &r->status, err)) != 0 ||
+	    (rc = column_text(stmt, 2, &r->selection, err)) != 0 ||
+	    (rc = column_text(stmt, 3, &r->partitions, err)) != 0 ||
+	    (rc = column_text(stmt, 4, &r->launched_by, err)) != 0 ||
+	    (rc = column_text(stmt, 5, &r->host, err)) != 0 ||
+	    (rc = column_text(stmt, 13, &r->error, err)) != 0)
+		tr_run_release(r);
+	return rc;
+}
+
+/* A row of EVENT_COLUMNS into *ev (zeroed first; released on failure). */
+static int read_event(sqlite3_stmt *stmt, tr_event_rec *ev, tr_error *err)
+{
+	int rc = 0;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->id = sqlite3_column_int64(stmt, 0);
+	ev->run_id = sqlite3_column_int64(stmt, 1);
+	ev->ts = sqlite3_column_int64(stmt, 2);
+	if ((rc = column_text(stmt, 3, &ev->type, err)) != 0 ||
+	    (rc = column_text(stmt, 4, &ev->asset, err)) != 0 ||
+	    (rc = column_text(stmt, 5, &ev->partition, err)) != 0 ||
+	    (rc = column_text(stmt, 6, &ev->check, err)) != 0 ||
+	    (rc = column_text(stmt, 7, &ev->message, err)) != 0 ||
+	    (rc = column_text(stmt, 8, &ev->data, err)) != 0)
+		tr_event_rec_release(ev);
+	return rc;
+}
+
+/* A row of partition_status (STMT_STATUS_LIST's columns) into *row. */
+static int read_pstatus(sqlite3_stmt *stmt, tr_pstatus *row, tr_error *err)
+{
+	int rc = 0;
+
+	memset(row, 0, sizeof(*row));
+	row->run_id = sqlite3_column_int64(stmt, 2);
+	row->updated_at = sqlite3_column_int64(stmt, 3);
+	row->materialized_at = sqlite3_column_int64(stmt, 4);
+	row->event_id = sqlite3_column_int64(stmt, 5);
+	if ((rc = column_text(stmt, 0, &row->partition, err)) != 0 ||
+	    (rc = column_text(stmt, 1, &row->status, err)) != 0) {
+		free(row->partition);
+		row->partition = NULL;
+	}
+	return rc;
+}
+
+/* A row of CHECK_COLUMNS into *row. */
+static int read_check_status(sqlite3_stmt *stmt, tr_check_status *row, tr_error *err)
+{
+	int rc = 0;
+
+	memset(row, 0, sizeof(*row));
+	row->passed = sqlite3_column_int(stmt, 3) != 0;
+	row->run_id = sqlite3_column_int64(stmt, 6);
+	row->ts = sqlite3_column_int64(stmt, 7);
+	if ((rc = column_text(stmt, 0, &row->asset, err)) != 0 ||
+	    (rc = column_text(stmt, 1, &row->check, err)) != 0 ||
+	    (rc = column_text(stmt, 2, &row->partition, err)) != 0 ||
+	    (rc = column_text(stmt, 4, &row->severity, err)) != 0 ||
+	    (rc = column_text(stmt, 5, &row->message, err)) != 0) {
+		free(row->asset);
+		free(row->check);
+		free(row->partition);
+		free(row->severity);
+		memset(row, 0, sizeof(*row));
+	}
+	return rc;
+}
+
+typedef int (*read_row_fn)(sqlite3_stmt *stmt, void *row, tr_error *err);
+typedef void (*free_rows_fn)(void *rows, size_t n);
+
+/*
+ * Steps stmt to the end, reading each row with read into a growing array of
+ * elem_size-byte elements; on success hands the array to *out, *n (NULL, 0
+ * for no rows), on failure frees what was read with free_rows. Resets stmt.
+ */
+static int collect_rows(struct sqlite_storage *s, sqlite3_stmt *stmt, size_t elem_size,
+			read_row_fn read, free_rows_fn free_rows, void **out, size_t *n,
+			tr_error *err)
+{
+	void *rows = NULL;
+	size_t count = 0, cap = 0;
+	int rc = 0;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if ((rc = storage_array_reserve(&rows, &cap, count, elem_size, err)) != 0 ||
+		    (rc = read(stmt, (char *)rows + count * elem_size, err)) != 0)
+			goto out;
+		count++;
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+out:
+	sqlite3_reset(stmt);
+	if (rc) {
+		free_rows(rows, count);
+		return rc;
+	}
+	if (count == 0) {
+		free(rows);
+		rows = NULL;
+	}
+	*out = rows;
+	*n = count;
+	return 0;
+}
+
+static int read_run_row(sqlite3_stmt *stmt, void *row, tr_error *err)
+{
+	return read_run(stmt, row, err);
+}
+
+static int read_event_row(sqlite3_stmt *stmt, void *row, tr_error *err)
+{
+	return read_event(stmt, row, err);
+}
+
+static int read_pstatus_row(sqlite3_stmt *stmt, void *row, tr_error *err)
+{
+	return read_pstatus(stmt, row, err);
+}
+
+static int read_check_status_row(sqlite3_stmt *stmt, void *row, tr_error *err)
+{
+	return read_check_status(stmt, row, err);
+}
+
+static void free_runs(void *rows, size_t n)
+{
+	tr_runs_free(rows, n);
+}
+
+static void free_events(void *rows, size_t n)
+{
+	tr_event_recs_free(rows, n);
+}
+
+static void free_pstatus(void *rows, size_t n)
+{
+	tr_pstatus_free(rows, n);
+}
+
+static void free_check_status(void *rows, size_t n)
+{
+	tr_check_status_free(rows, n);
+}
+
+/* Binds a run id, an event's run_id or 0, as NULL when 0 ("no run"). */
+static int bind_run_id(struct sqlite_storage *s, sqlite3_stmt *stmt, int index, int64_t run_id,
+		       tr_error *err)
+{
+	int rc = run_id ? sqlite3_bind_int64(stmt, index, run_id) : sqlite3_bind_null(stmt, index);
+
+	return rc == SQLITE_OK ? 0 : db_error(s, rc, err);
+}
+
+/* A size_t limit as SQL's LIMIT: 0 (all) and anything past int64 are -1. */
+static sqlite3_int64 sql_limit(size_t limit)
+{
+	return limit == 0 || limit > (size_t)INT64_MAX ? -1 : (sqlite3_int64)limit;
+}
+
+/* ---- runs ---- */
+
+static int sqlite_run_create(tr_storage *st, const tr_run *r, const char *process_start,
+			     int64_t *id, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *insert = NULL;
+	int rc = 0;
+
+	/* One INSERT is its own transaction. */
+	if ((rc = stmt_get(s, STMT_RUN_INSERT, &insert, err)) != 0 ||
+	    (rc = bind_text(s, insert, 1, r->selection, err)) != 0 ||
+	    (rc = bind_text(s, insert, 2, r->partitions, err)) != 0 ||
+	    (rc = bind_text(s, insert, 3, r->launched_by, err)) != 0 ||
+	    (rc = bind_text(s, insert, 4, r->host, err)) != 0 ||
+	    (rc = bind_int64(s, insert, 5, r->pid, err)) != 0 ||
+	    (rc = bind_text(s, insert, 6, process_start, err)) != 0 ||
+	    (rc = bind_int64(s, insert, 7, r->created_at, err)) != 0 ||
+	    (rc = bind_int64(s, insert, 8, r->steps_total, err)) != 0 ||
+	    (rc = step_done(s, insert, err)) != 0)
+		goto out;
+	*id = sqlite3_last_insert_rowid(s->db);
+out:
+	stmt_done(insert);
+	if (rc)
+		tr_error_prefix(err, "%s: creating a run", s->path);
+	return rc;
+}
+
+/* Puts the partitions run id left in progress back to their status before it. */
+static int restore_in_progress(struct sqlite_storage *s, int64_t id, tr_error *err)
+{
+	sqlite3_stmt *del = NULL, *update = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_RESTORE_DELETE, &del, err)) != 0 ||
+	    (rc = bind_int64(s, del, 1, id, err)) != 0 || (rc = step_done(s, del, err)) != 0 ||
+	    (rc = stmt_get(s, STMT_RESTORE_UPDATE, &update, err)) != 0 ||
+	    (rc = bind_int64(s, update, 1, id, err)) != 0 || (rc = step_done(s, update, err)) != 0)
+		tr_error_prefix(err, "restoring the partitions it left in progress");
+	stmt_done(del);
+	stmt_done(update);
+	return rc;
+}
+
+/* TR_ENOTFOUND for run id, saying which ids exist. */
+static int run_not_found(struct sqlite_storage *s, int64_t id, tr_error *err)
+{
+	sqlite3_stmt *max = NULL;
+	sqlite3_int64 last = 0;
+
+	if (stmt_get(s, STMT_RUN_MAX_ID, &max, NULL) != 0 || step_int64(s, max, &last, NULL) != 0)
+		last = -1;
+	stmt_done(max);
+	if (last > 0)
+		return tr_error_set(err, TR_ENOTFOUND, "there is no run %lld (runs are 1 to %lld)",
+				    (long long)id, (long long)last);
+	return tr_error_set(err, TR_ENOTFOUND, "there is no run %lld%s", (long long)id,
+			    last == 0 ? " (there are no runs yet)" : "");
+}
+
+static int sqlite_run_finish(tr_storage *st, int64_t id, const tr_run *r, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *update = NULL;
+	int rc = 0;
+
+	if ((rc = txn_begin(s, err)) != 0)
+		goto out;
+	if ((rc = stmt_get(s, STMT_RUN_FINISH, &update, err)) != 0 ||
+	    (rc = bind_int64(s, update, 1, id, err)) != 0 ||
+	    (rc = bind_text(s, update, 2, r->status, err)) != 0 ||
+	    (rc = bind_int64(s, update, 3, r->ended_at, err)) != 0 ||
+	    (rc = bind_int64(s, update, 4, r->steps_total, err)) != 0 ||
+	    (rc = bind_int64(s, update, 5, r->steps_succeeded, err)) != 0 ||
+	    (rc = bind_int64(s, update, 6, r->steps_failed, err)) != 0 ||
+	    (rc = bind_int64(s, update, 7, r->steps_skipped, err)) != 0 ||
+	    (rc = bind_text(s, update, 8, r->error, err)) != 0 ||
+	    (rc = step_done(s, update, err)) != 0)
+		goto out;
+	if (sqlite3_changes(s->db) == 0) {
+		rc = run_not_found(s, id, err);
+		goto out;
+	}
+	if ((rc = restore_in_progress(s, id, err)) != 0)
+		goto out;
+	rc = txn_commit(s, err);
+out:
+	stmt_done(update);
+	if (rc) {
+		txn_abort(s);
+		tr_error_prefix(err, "%s: finishing run %lld as %s", s->path, (long long)id,
+				r->status);
+	}
+	return rc;
+}
+
+static int sqlite_run_get(tr_storage *st, int64_t id, tr_run *out, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_RUN_GET, &select, err)) != 0 ||
+	    (rc = bind_int64(s, select, 1, id, err)) != 0)
+		goto out;
+	rc = sqlite3_step(select);
+	if (rc == SQLITE_ROW)
+		rc = read_run(select, out, err);
+	else if (rc == SQLITE_DONE)
+		rc = run_not_found(s, id, err);
+	else
+		rc = db_error(s, rc, err);
+out:
+	stmt_done(select);
+	if (rc)
+		tr_error_prefix(err, "%s: reading run %lld", s->path, (long long)id);
+	return rc;
+}
+
+static int sqlite_runs_list(tr_storage *st, size_t limit, tr_run **out, size_t *n, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_RUNS_LIST, &select, err)) != 0 ||
+	    (rc = bind_int64(s, select, 1, sql_limit(limit), err)) != 0)
+		goto out;
+	rc = collect_rows(s, select, sizeof(**out), read_run_row, free_runs, (void **)out, n, err);
+out:
+	stmt_done(select);
+	if (rc)
+		tr_error_prefix(err, "%s: listing runs", s->path);
+	return rc;
+}
+
+struct orphan {
+	int64_t run_id, pid;
+};
+
+/* host's started runs whose process is gone, into a new array *orphans. */
+static int find_orphans(struct sqlite_storage *s, const char *host, struct orphan **orphans,
+			size_t *n, tr_error *err)
+{
+	sqlite3_stmt *select = NULL;
+	struct orphan *found = NULL;
+	size_t count = 0, cap = 0;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_RUNS_STARTED, &select, err)) != 0 ||
+	    (rc = bind_text(s, select, 1, host, err)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+		const char *start = (const char *)sqlite3_column_text(select, 2);
+
+		if (!storage_process_gone(sqlite3_column_int64(select, 1), start))
+			continue;
+		if ((rc = storage_array_reserve((void **)&found, &cap, count, sizeof(*found),
+						err)) != 0)
+			goto out;
+		found[count].run_id = sqlite3_column_int64(select, 0);
+		found[count].pid = sqlite3_column_int64(select, 1);
+		count++;
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+out:
+	stmt_done(select);
+	if (rc) {
+		free(found);
+		return rc;
+	}
+	*orphans = found;
+	*n = count;
+	return 0;
+}
+
+/*
+ * Looks first without a write lock (the common answer is "none"), then ends
+ * the orphans in one transaction. A dead process stays dead, so what was seen
+ * holds; a run that ended meanwhile is left alone by STMT_RUN_REAP's guard.
+ */
+static int sqlite_runs_reap(tr_storage *st, const char *host, int64_t now_ms, size_t *reaped,
+			    tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *update = NULL;
+	struct orphan *orphans = NULL;
+	size_t n = 0, i = 0, count = 0;
+	char message[128];
+	int rc = 0;
+
+	if ((rc = find_orphans(s, host, &orphans, &n, err)) != 0 || n == 0)
+		goto out;
+	if ((rc = txn_begin(s, err)) != 0 || (rc = stmt_get(s, STMT_RUN_REAP, &update, err)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		snprintf(message, sizeof(message),
+			 "the tranche process (pid %lld) ended without finishing the run",
+			 (long long)orphans[i].pid);
+		if ((rc = bind_int64(s, update, 1, orphans[i].run_id, err)) != 0 ||
+		    (rc = bind_int64(s, update, 2, now_ms, err)) != 0 ||
+		    (rc = bind_text(s, update, 3, message, err)) != 0 ||
+		    (rc = step_done(s, update, err)) != 0)
+			goto out;
+		if (sqlite3_changes(s->db) == 0)
+			continue; /* it ended meanwhile */
+		if ((rc = restore_in_progress(s, orphans[i].run_id, err)) != 0)
+			goto out;
+		count++;
+	}
+	rc = txn_commit(s, err);
+out:
+	stmt_done(update);
+	free(orphans);
+	if (rc) {
+		txn_abort(s);
+		tr_error_prefix(err, "%s: ending the runs of processes that are gone", s->path);
+		return rc;
+	}
+	*reaped = count;
+	return 0;
+}
+
+/* ---- events ---- */
+
+/* "event 3 (of 10, materialization of \"sales\" \"2024-01\")" into buf, for messages. */
+static const char *describe_event(const tr_event *ev, size_t i, size_t n, char *buf, size_t size)
+{
+	char asset[96], partition[96];
+
+	if (!ev->asset) {
+		snprintf(buf, size, "event %zu (of %zu, %s)", i, n, ev->type);
+		return buf;
+	}
+	tr_error_quote(asset, sizeof(asset), ev->asset, strlen(ev->asset));
+	if (ev->partition && *ev->partition)
+		snprintf(buf, size, "event %zu (of %zu, %s of \"%s\" partition \"%s\")", i, n,
+			 ev->type, asset,
+			 tr_error_quote(partition, sizeof(partition), ev->partition,
+					strlen(ev->partition)));
+	else
+		snprintf(buf, size, "event %zu (of %zu, %s of \"%s\")", i, n, ev->type, asset);
+	return buf;
+}
+
+/* TR_EINVAL when an event's data is not a JSON object (or not a check result). */
+static int check_event_data(struct sqlite_storage *s, const tr_event *ev, tr_error *err)
+{
+	sqlite3_stmt *check = NULL;
+	char *problem = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_EVENT_DATA_CHECK, &check, err)) != 0 ||
+	    (rc = bind_text(s, check, 1, ev->data, err)) != 0 ||
+	    (rc = bind_int64(s, check, 2,
+			     storage_event_effect(ev->type) == STORAGE_EFFECT_CHECK, err)) != 0)
+		goto out;
+	rc = sqlite3_step(check);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? tr_error_set(err, TR_EINTERNAL, "no row checking data")
+				       : db_error(s, rc, err);
+		goto out;
+	}
+	if ((rc = column_text(check, 0, &problem, err)) != 0 || !problem)
+		goto out;
+	rc = tr_error_set(err, TR_EINVAL, "data %s; data is a JSON object%s", problem,
+			  storage_event_effect(ev->type) == STORAGE_EFFECT_CHECK
+				  ? ", for a check {\"passed\": true|false, \"severity\": "
+				    "\"warn\"|\"error\"} (severity optional, default \"error\")"
+				  : "");
+out:
+	free(problem);
+	stmt_done(check);
+	return rc;
+}
+
+/* Binds ?1 asset, ?2 partition, ?3 run_id, ?4 ts, ?5 event id and runs a status effect. */
+static int apply_status(struct sqlite_storage *s, enum stmt_id id, const tr_event *ev,
+			int64_t event_id, tr_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, id, &stmt, err)) != 0 ||
+	    (rc = bind_text(s, stmt, 1, ev->asset, err)) != 0 ||
+	    (rc = bind_text(s, stmt, 2, ev->partition, err)) != 0 ||
+	    (rc = bind_run_id(s, stmt, 3, ev->run_id, err)) != 0 ||
+	    (rc = bind_int64(s, stmt, 4, ev->ts, err)) != 0 ||
+	    (rc = bind_int64(s, stmt, 5, event_id, err)) != 0)
+		goto out;
+	rc = step_done(s, stmt, err);
+out:
+	stmt_done(stmt);
+	return rc;
+}
+
+/* The partition's status row goes, and with it its checks' results. */
+static int apply_wipe(struct sqlite_storage *s, const tr_event *ev, tr_error *err)
+{
+	static const enum stmt_id ids[] = {STMT_STATUS_WIPE, STMT_CHECKS_WIPE};
+	sqlite3_stmt *stmt = NULL;
+	size_t i = 0;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]) && rc == 0; i++) {
+		if ((rc = stmt_get(s, ids[i], &stmt, err)) != 0)
+			break;
+		if ((rc = bind_text(s, stmt, 1, ev->asset, err)) == 0 &&
+		    (rc = bind_text(s, stmt, 2, ev->partition, err)) == 0)
+			rc = step_done(s, stmt, err);
+		stmt_done(stmt);
+	}
+	return rc;
+}
+
+static int apply_check(struct sqlite_storage *s, const tr_event *ev, int64_t event_id,
+		       tr_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_CHECK_UPSERT, &stmt, err)) != 0 ||
+	    (rc = bind_text(s, stmt, 1, ev->asset, err)) != 0 ||
+	    (rc = bind_text(s, stmt, 2, ev->check, err)) != 0 ||
+	    (rc = bind_text(s, stmt, 3, ev->partition, err)) != 0 ||
+	    (rc = bind_text(s, stmt, 4, ev->data, err)) != 0 ||
+	    (rc = bind_text(s, stmt, 5, ev->message, err)) != 0 ||
+	    (rc = bind_run_id(s, stmt, 6, ev->run_id, err)) != 0 ||
+	    (rc = bind_int64(s, stmt, 7, ev->ts, err)) != 0 ||
+	    (rc = bind_int64(s, stmt, 8, event_id, err)) != 0)
+		goto out;
+	rc = step_done(s, stmt, err);
+out:
+	stmt_done(stmt);
+	return rc;
+}
+
+/* Writes one event and applies its effect, inside the caller's transaction. */
+static int add_event(struct sqlite_storage *s, const tr_event *ev, tr_error *err)
+{
+	sqlite3_stmt *insert = NULL;
+	int64_t event_id = 0;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_EVENT_INSERT, &insert, err)) != 0 ||
+	    (rc = bind_run_id(s, insert, 1, ev->run_id, err)) != 0 ||
+	    (rc = bind_int64(s, insert, 2, ev->ts, err)) != 0 ||
+	    (rc = bind_text(s, insert, 3, ev->type, err)) != 0 ||
+	    (rc = bind_text(s, insert, 4, ev->asset, err)) != 0 ||
+	    (rc = bind_text(s, insert, 5, ev->partition, err)) != 0 ||
+	    (rc = bind_text(s, insert, 6, ev->check, err)) != 0 ||
+	    (rc = bind_text(s, insert, 7, ev->message, err)) != 0 ||
+	    (rc = bind_text(s, insert, 8, ev->data, err)) != 0)
+		goto out;
+	rc = sqlite3_step(insert);
+	if (rc != SQLITE_DONE) {
+		rc = sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY
+			     ? tr_error_set(err, TR_ENOTFOUND, "there is no run %lld",
+					    (long long)ev->run_id)
+			     : db_error(s, rc, err);
+		goto out;
+	}
+	rc = 0;
+	event_id = sqlite3_last_insert_rowid(s->db);
+	switch ((enum storage_effect)storage_event_effect(ev->type)) {
+	case STORAGE_EFFECT_NONE:
+		break;
+	case STORAGE_EFFECT_IN_PROGRESS:
+		rc = apply_status(s, STMT_STATUS_START, ev, event_id, err);
+		break;
+	case STORAGE_EFFECT_MATERIALIZED:
+		rc = apply_status(s, STMT_STATUS_MATERIALIZED, ev, event_id, err);
+		break;
+	case STORAGE_EFFECT_FAILED:
+		rc = apply_status(s, STMT_STATUS_FAILED, ev, event_id, err);
+		break;
+	case STORAGE_EFFECT_WIPE:
+		rc = apply_wipe(s, ev, err);
+		break;
+	case STORAGE_EFFECT_CHECK:
+		rc = apply_check(s, ev, event_id, err);
+		break;
+	}
+out:
+	stmt_done(insert);
+	return rc;
+}
+
+static int sqlite_events_add(tr_storage *st, const tr_event *evs, size_t n, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	char what[320];
+	size_t i = 0;
+	int rc = 0;
+
+	/* Refuse bad data before taking the write lock. */
+	for (i = 0; i < n; i++)
+		if (evs[i].data && (rc = check_event_data(s, &evs[i], err)) != 0) {
+			tr_error_prefix(err, "%s", describe_event(&evs[i], i, n, what, sizeof(what)));
+			tr_error_prefix(err, "%s: adding events (nothing written)", s->path);
+			return rc;
+		}
+	if ((rc = txn_begin(s, err)) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((rc = add_event(s, &evs[i], err)) != 0) {
+			tr_error_prefix(err, "%s", describe_event(&evs[i], i, n, what, sizeof(what)));
+			goto out;
+		}
+	rc = txn_commit(s, err);
+out:
+	if (rc) {
+		txn_abort(s);
+		tr_error_prefix(err, "%s: adding %zu events (nothing written)", s->path, n);
+	}
+	return rc;
+}
+
+static int sqlite_events_list(tr_storage *st, int64_t run_id, const char *asset, int64_t after_id,
+			      size_t limit, tr_event_rec **out, size_t *n, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	enum stmt_id id = run_id ? (asset ? STMT_EVENTS_RUN_ASSET : STMT_EVENTS_RUN)
+				 : (asset ? STMT_EVENTS_ASSET : STMT_EVENTS_ALL);
+	sqlite3_stmt *select = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, id, &select, err)) != 0 ||
+	    (rc = bind_int64(s, select, 1, after_id, err)) != 0 ||
+	    (rc = bind_int64(s, select, 2, sql_limit(limit), err)) != 0 ||
+	    (run_id && (rc = bind_int64(s, select, 3, run_id, err)) != 0) ||
+	    (asset && (rc = bind_text(s, select, run_id ? 4 : 3, asset, err)) != 0))
+		goto out;
+	rc = collect_rows(s, select, sizeof(**out), read_event_row, free_events, (void **)out, n,
+			  err);
+out:
+	stmt_done(select);
+	if (rc)
+		tr_error_prefix(err, "%s: listing events", s->path);
+	return rc;
+}
+
+/* ---- status ---- */
+
+static int sqlite_partition_status(tr_storage *st, const char *asset, tr_pstatus **out,
+				   size_t *n, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	char quoted[96];
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_STATUS_LIST, &select, err)) != 0 ||
+	    (rc = bind_text(s, select, 1, asset, err)) != 0)
+		goto out;
+	rc = collect_rows(s, select, sizeof(**out), read_pstatus_row, free_pstatus, (void **)out, n,
+			  err);
+out:
+	stmt_done(select);
+	if (rc)
+		tr_error_prefix(err, "%s: reading the partition status of \"%s\"", s->path,
+				tr_error_quote(quoted, sizeof(quoted), asset, strlen(asset)));
+	return rc;
+}
+
+static int sqlite_status_counts(tr_storage *st, const char *asset, int64_t *materialized,
+				int64_t *failed, int64_t *in_progress, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	int64_t counts[3] = {0, 0, 0};
+	char quoted[96];
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_STATUS_COUNTS, &select, err)) != 0 ||
+	    (rc = bind_text(s, select, 1, asset, err)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(select, 0);
+		int64_t count = sqlite3_column_int64(select, 1);
+
+		if (!status)
+			continue; /* NOT NULL column: only out of memory gets here */
+		if (strcmp(status, "materialized") == 0)
+			counts[0] = count;
+		else if (strcmp(status, "failed") == 0)
+			counts[1] = count;
+		else if (strcmp(status, "in_progress") == 0)
+			counts[2] = count;
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+out:
+	stmt_done(select);
+	if (rc) {
+		tr_error_prefix(err, "%s: counting the partition status of \"%s\"", s->path,
+				tr_error_quote(quoted, sizeof(quoted), asset, strlen(asset)));
+		return rc;
+	}
+	*materialized = counts[0];
+	*failed = counts[1];
+	*in_progress = counts[2];
+	return 0;
+}
+
+static int sqlite_last_materialization(tr_storage *st, const char *asset, const char *partition,
+				       tr_event_rec *out, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	char quoted_asset[96], quoted_partition[96];
+	int rc = 0;
+
+	tr_error_quote(quoted_asset, sizeof(quoted_asset), asset, strlen(asset));
+	tr_error_quote(quoted_partition, sizeof(quoted_partition), partition, strlen(partition));
+	if ((rc = stmt_get(s, STMT_LAST_MATERIALIZATION, &select, err)) != 0 ||
+	    (rc = bind_text(s, select, 1, asset, err)) != 0 ||
+	    (rc = bind_text(s, select, 2, partition, err)) != 0)
+		goto out;
+	rc = sqlite3_step(select);
+	if (rc == SQLITE_ROW)
+		rc = read_event(select, out, err);
+	else if (rc == SQLITE_DONE)
+		rc = tr_error_set(err, TR_ENOTFOUND,
+				  "no materialization of asset \"%s\"%s%s%s (never materialized, or "
+				  "wiped since)",
+				  quoted_asset, *partition ? " partition \"" : "", quoted_partition,
+				  *partition ? "\"" : "");
+	else
+		rc = db_error(s, rc, err);
+out:
+	stmt_done(select);
+	if (rc)
+		tr_error_prefix(err, "%s: reading the last materialization", s->path);
+	return rc;
+}
+
+static int sqlite_check_status(tr_storage *st, const char *asset, tr_check_status **out,
+			       size_t *n, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	char quoted[96];
+	int rc = 0;
+
+	if ((rc = stmt_get(s, asset ? STMT_CHECKS_ASSET : STMT_CHECKS_ALL, &select, err)) != 0 ||
+	    (asset && (rc = bind_text(s, select, 1, asset, err)) != 0))
+		goto out;
+	rc = collect_rows(s, select, sizeof(**out), read_check_status_row, free_check_status,
+			  (void **)out, n, err);
+out:
+	stmt_done(select);
+	if (rc) {
+		if (asset)
+			tr_error_prefix(err, "%s: reading the check status of \"%s\"", s->path,
+					tr_error_quote(quoted, sizeof(quoted), asset, strlen(asset)));
+		else
+			tr_error_prefix(err, "%s: reading the check status of every asset", s->path);
+	}
+	return rc;
+}
+
 static const struct tr_storage_ops sqlite_ops = {
 	.backend = "SQLite",
 	.close = sqlite_close,
@@ -430,6 +1417,17 @@ static const struct tr_storage_ops sqlite_ops = {
 	.dynamic_delete = sqlite_dynamic_delete,
 	.dynamic_keys = sqlite_dynamic_keys,
 	.dynamic_names = sqlite_dynamic_names,
+	.run_create = sqlite_run_create,
+	.run_finish = sqlite_run_finish,
+	.run_get = sqlite_run_get,
+	.runs_list = sqlite_runs_list,
+	.runs_reap = sqlite_runs_reap,
+	.events_add = sqlite_events_add,
+	.events_list = sqlite_events_list,
+	.partition_status = sqlite_partition_status,
+	.status_counts = sqlite_status_counts,
+	.last_materialization = sqlite_last_materialization,
+	.check_status = sqlite_check_status,
 };
 
 /* ---- opening ---- */

@@ -14,6 +14,7 @@
 #define TRANCHE_STORAGE_IMPL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tranche/error.h"
 #include "tranche/storage.h"
@@ -29,6 +30,39 @@ struct tr_storage_ops {
 	int (*dynamic_keys)(tr_storage *st, const char *name, char ***keys, size_t *key_count,
 			    tr_error *err);
 	int (*dynamic_names)(tr_storage *st, char ***names, size_t *name_count, tr_error *err);
+
+	/*
+	 * Runs. r has been checked and completed by the front: strings non-NULL,
+	 * host and pid filled in; process_start is storage_process_start's text
+	 * for r->pid, or NULL when unknown. run_finish's r->status is one of
+	 * success, failure, canceled. runs_reap gets this machine's host name.
+	 */
+	int (*run_create)(tr_storage *st, const tr_run *r, const char *process_start, int64_t *id,
+			  tr_error *err);
+	int (*run_finish)(tr_storage *st, int64_t id, const tr_run *r, tr_error *err);
+	int (*run_get)(tr_storage *st, int64_t id, tr_run *out, tr_error *err);
+	int (*runs_list)(tr_storage *st, size_t limit, tr_run **out, size_t *n, tr_error *err);
+	int (*runs_reap)(tr_storage *st, const char *host, int64_t now_ms, size_t *reaped,
+			 tr_error *err);
+
+	/*
+	 * Events and status. events_add gets n > 0 events whose type, asset,
+	 * partition, check and run_id have been checked against storage_event_effect
+	 * (see there); data is not parsed by the front — the backend refuses data
+	 * that is not a JSON object, and a check's data without a boolean "passed",
+	 * with TR_EINVAL before writing anything.
+	 */
+	int (*events_add)(tr_storage *st, const tr_event *evs, size_t n, tr_error *err);
+	int (*events_list)(tr_storage *st, int64_t run_id, const char *asset, int64_t after_id,
+			   size_t limit, tr_event_rec **out, size_t *n, tr_error *err);
+	int (*partition_status)(tr_storage *st, const char *asset, tr_pstatus **out, size_t *n,
+				tr_error *err);
+	int (*status_counts)(tr_storage *st, const char *asset, int64_t *materialized,
+			     int64_t *failed, int64_t *in_progress, tr_error *err);
+	int (*last_materialization)(tr_storage *st, const char *asset, const char *partition,
+				    tr_event_rec *out, tr_error *err);
+	int (*check_status)(tr_storage *st, const char *asset, tr_check_status **out, size_t *n,
+			    tr_error *err);
 };
 
 struct tr_storage {
@@ -64,5 +98,45 @@ struct storage_strv {
 /* Appends a copy of the len bytes at s (plus a NUL). TR_ENOMEM and err set on failure. */
 int storage_strv_add(struct storage_strv *v, const char *s, size_t len, tr_error *err);
 void storage_strv_release(struct storage_strv *v);
+
+/*
+ * Grows the array *items of *cap elements of elem_size bytes so that it has
+ * room for count + 1 (doubling). TR_ENOMEM and err set on failure, *items kept.
+ */
+int storage_array_reserve(void **items, size_t *cap, size_t count, size_t elem_size,
+			  tr_error *err);
+
+/* What an event type does to the status of its asset partition (tranche/storage.h). */
+enum storage_effect {
+	STORAGE_EFFECT_NONE,         /* run_start, step_success, log, ...: nothing */
+	STORAGE_EFFECT_IN_PROGRESS,  /* step_start */
+	STORAGE_EFFECT_MATERIALIZED, /* materialization */
+	STORAGE_EFFECT_FAILED,       /* step_failure */
+	STORAGE_EFFECT_WIPE,         /* wipe: the status row and its checks go */
+	STORAGE_EFFECT_CHECK,        /* check: the check's latest result */
+};
+
+/*
+ * The effect of event type `type`, or -1 for an unknown type. What the front
+ * guarantees a backend, per effect: every event has a known type and
+ * run_id >= 0; asset is NULL or non-empty, and partition is NULL when asset
+ * is; for every effect but NONE, asset and partition are non-NULL; for
+ * IN_PROGRESS, run_id > 0; for CHECK, check is non-empty and data non-NULL.
+ */
+int storage_event_effect(const char *type);
+
+/*
+ * Process identity, to tell a live process from a dead one whose pid was
+ * reused. storage_process_start writes into buf a text that identifies the
+ * process pid of this machine for as long as it lives ("BOOT_ID/START_TICKS"
+ * from Linux's /proc) and returns 0, or returns -1 when it cannot be known.
+ * storage_process_gone is 1 when pid is no longer that process: no process
+ * has that pid, it is a zombie (exited, not yet waited for), or (start
+ * non-NULL) the one that has it is another one; 0 when it is alive or cannot
+ * be judged (pid outside 1..INT_MAX: never passed to kill).
+ */
+#define STORAGE_PROCESS_START_SIZE 64
+int storage_process_start(int64_t pid, char *buf, size_t size);
+int storage_process_gone(int64_t pid, const char *start);
 
 #endif

@@ -1,0 +1,134 @@
+/*
+ * tranche/exec.h — planning and running materializations, and the state of
+ * an asset's partitions (which are materialized, failed, in progress, missing).
+ *
+ * One run: the selection and partition pick are resolved against the project
+ * (unknown assets or keys: TR_EINVAL/TR_ENOTFOUND, nothing runs, nothing is
+ * recorded), turned into steps — one per asset partition, or one per
+ * unpartitioned asset — in dependency order, and executed. Each step writes
+ * its partition atomically through the warehouse and records events (and so
+ * the partition's status) in instance storage. A failed step writes nothing;
+ * steps downstream of it (through the partition mappings) are skipped, other
+ * steps go on.
+ *
+ * Relative paths (SQL reading 'data/x.csv', command outputs) resolve against
+ * the current directory: callers run with the project's directory as cwd.
+ * Times: `now` is Unix seconds (TRANCHE_NOW in tests).
+ */
+#ifndef TRANCHE_EXEC_H
+#define TRANCHE_EXEC_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tranche/buf.h"
+#include "tranche/error.h"
+#include "tranche/keyset.h"
+#include "tranche/partitions.h"
+#include "tranche/project.h"
+#include "tranche/storage.h"
+#include "tranche/warehouse.h"
+
+/* ---- partitions of an asset and their state ------------------------------ */
+
+/*
+ * Resolves the partitions of asset i at `now`, dynamic keys read from st.
+ * Unpartitioned assets give *out = NULL and 0.
+ */
+int tr_asset_partitions(const tr_project *p, tr_storage *st, size_t i, int64_t now,
+			tr_partitions **out, tr_error *err);
+
+typedef struct tr_asset_state {
+	int64_t total; /* partitions that exist now (1 for an unpartitioned asset) */
+	tr_keyset materialized, failed, in_progress, missing; /* disjoint; union = all */
+} tr_asset_state;
+
+/* The state of every partition of asset i (parts: from tr_asset_partitions,
+   NULL for unpartitioned). Status of keys that no longer exist is ignored. */
+int tr_asset_state_get(const tr_project *p, tr_storage *st, size_t i, const tr_partitions *parts,
+		       tr_asset_state *out, tr_error *err);
+void tr_asset_state_release(tr_asset_state *s);
+
+/* ---- the parameters of one partition ------------------------------------- */
+
+/*
+ * The bound parameters and the slice predicate of asset i's partition `index`
+ * (parts NULL: unpartitioned: no parameters, slice NULL). Parameters:
+ *   partition_key, partition_keys (a list of the one key)
+ *   time: partition_start, partition_end (TIMESTAMP, wall clock in the zone)
+ *   multi: partition_key_<dim> per dimension; for the time dimension also
+ *          partition_start_<dim>, partition_end_<dim> and partition_start/end.
+ * The slice ANDs one predicate per partition_expr:
+ *   time: (expr) >= $partition_start AND (expr) < $partition_end
+ *   else: (expr) = $partition_key      (multi: the _<dim> parameters)
+ * Everything lives in `a` until tr_partition_params_release.
+ */
+typedef struct tr_partition_params {
+	tr_param params[48];
+	size_t n;
+	char *slice; /* NULL when unpartitioned or no partition_expr */
+	char *key;   /* the partition key, "" for unpartitioned */
+	int64_t start, end; /* the time window as instants, when there is one */
+	int has_window;
+	void *owned; /* strings behind params */
+} tr_partition_params;
+
+int tr_partition_params_make(const tr_project *p, size_t i, const tr_partitions *parts,
+			     int64_t index, tr_partition_params *out, tr_error *err);
+void tr_partition_params_release(tr_partition_params *pp);
+
+/* ---- runs ---------------------------------------------------------------- */
+
+typedef enum {
+	TR_PICK_NONE = 0,  /* unpartitioned assets only; a partitioned asset is an error */
+	TR_PICK_KEYS,      /* keys (each may be "FIRST...LAST") */
+	TR_PICK_RANGE,     /* from .. to inclusive */
+	TR_PICK_MISSING,   /* partitions never materialized (failed ones included) */
+	TR_PICK_FAILED,    /* partitions whose latest attempt failed */
+	TR_PICK_ALL,
+} tr_pick;
+
+typedef struct tr_progress {
+	size_t total, done, failed, skipped; /* steps */
+	const char *asset;     /* the step that just started or ended */
+	const char *partition; /* "" for unpartitioned */
+	int64_t elapsed_ms;
+	int ended; /* 0: the step started, 1: it ended */
+	int ok;    /* ended: 1 success, 0 failed/skipped */
+	const char *error; /* ended and failed: why */
+} tr_progress;
+
+typedef struct tr_run_request {
+	const char *selection;
+	tr_pick pick;
+	const char *const *keys; /* TR_PICK_KEYS */
+	size_t n_keys;
+	const char *from, *to; /* TR_PICK_RANGE */
+	int dry_run;           /* plan only: the plan goes to plan_out, nothing is written */
+	tr_buf *plan_out;
+	int64_t now;             /* Unix seconds */
+	const char *launched_by; /* "cli (user@host)" */
+	void (*on_progress)(void *ctx, const tr_progress *pr);
+	void *ctx;
+	volatile sig_atomic_t *cancel; /* non-zero: stop (checked often; running SQL is interrupted) */
+} tr_run_request;
+
+typedef struct tr_run_report {
+	int64_t run_id; /* 0 for a dry run or when nothing was to be done */
+	size_t total, succeeded, failed, skipped;
+	size_t checks_failed;  /* checks that did not pass (any severity) */
+	int canceled;
+	char *first_error; /* "asset monthly_sales partition 2024-03-01: ..." or NULL; caller frees */
+} tr_run_report;
+
+/*
+ * Plans and runs req against project p. Returns 0 when the run was carried out
+ * (even if steps failed: see report), or an error when the request was refused
+ * (nothing recorded, nothing written). report is always filled (free
+ * report->first_error).
+ */
+int tr_materialize(const tr_project *p, tr_storage *st, tr_warehouse *wh,
+		   const tr_run_request *req, tr_run_report *report, tr_error *err);
+
+#endif
