@@ -27,6 +27,12 @@ typedef enum {
 	TR_ASSET_COMMAND, /* `command`: an external program writing rows to TRANCHE_OUTPUT */
 } tr_asset_kind;
 
+/*
+ * One upstream asset. An asset's deps are the ones declared under `deps`, in
+ * their order, or — when it declares no `deps` key at all — the ones inferred
+ * from the tables its SQL reads, in order of first appearance. Never itself,
+ * never twice; the mapping always fits the two definitions (checked at load).
+ */
 typedef struct tr_asset_dep {
 	size_t asset;        /* index of the upstream asset in tr_project.assets */
 	tr_mapping *mapping; /* as declared, or Dagster's default for the two definitions */
@@ -58,14 +64,17 @@ typedef struct tr_asset {
 	int line, col; /* position of the asset's name in the project file */
 	char *sql;      /* SQL: the query; SCRIPT: the statements (file contents when *_file) */
 	char *sql_file; /* the file as written in the project, or NULL when inline */
-	/* COMMAND: argv (a string in the project is run as {"/bin/sh", "-c", text}) */
+	/* COMMAND: argv, NULL-terminated (command[command_argc] == NULL); a string in
+	   the project is run as {"/bin/sh", "-c", text} */
 	char **command;
 	size_t command_argc;
-	char *output_format; /* COMMAND: "csv", "json", "parquet"; NULL = by TRANCHE_OUTPUT's extension */
+	char *output_format; /* COMMAND: "csv", "json", "parquet"; NULL when not given (csv) */
 	int64_t timeout_ms;  /* COMMAND: 0 = none */
 	tr_kv *env;          /* COMMAND: extra environment */
 	size_t n_env;
-	char *table; /* target table: `table:` or the asset's name */
+	char *table; /* target table: `table:` or the asset's name; "name" or "schema.name",
+			unique in the project (compared as DuckDB does: case-insensitively,
+			"main.x" is "x") */
 	const tr_partdef *partdef; /* NULL: unpartitioned */
 	char *partitions_name;     /* the named definition used, NULL when inline or none */
 	/*
@@ -78,6 +87,7 @@ typedef struct tr_asset {
 	size_t n_partition_expr;
 	tr_asset_dep *deps;
 	size_t n_deps;
+	int deps_declared; /* 1: the asset has a `deps` key (maybe []): no inference */
 	char *group; /* "default" when not given */
 	char *description;
 	char **owners;
@@ -115,12 +125,20 @@ typedef struct tr_project {
 /*
  * Loads the project file at path; a directory means its `tranche.yaml`.
  * sql_file/script_file are read relative to the project's directory.
+ * The project's `path` is the file as given (DIR/tranche.yaml for a
+ * directory, plain "tranche.yaml" for "."), and names it in messages; `dir`
+ * is its absolute directory. A missing file: TR_ENOTFOUND `no tranche.yaml
+ * in DIR (create one with "tranche init")`; unreadable: TR_EIO.
  */
 int tr_project_load(const char *path, tr_project **out, tr_error *err);
-/* The same from text; origin names it in messages, dir resolves relative files. */
+/* The same from text; origin names it in messages (and becomes `path`), dir
+   resolves relative files (NULL: "."). */
 int tr_project_parse(const char *text, const char *origin, const char *dir, tr_project **out,
 		     tr_error *err);
-void tr_project_free(tr_project *p);
+void tr_project_free(tr_project *p); /* p may be NULL */
+
+/* "sql", "script", "command" (static strings). */
+const char *tr_asset_kind_name(tr_asset_kind kind);
 
 /* The index of asset `name`; TR_ENOTFOUND "unknown asset "x" (did you mean "y"?)". */
 int tr_project_find(const tr_project *p, const char *name, size_t *index, tr_error *err);
@@ -133,8 +151,10 @@ int tr_project_find(const tr_project *p, const char *name, size_t *index, tr_err
  *   tag:k=v     every asset with that tag (tag:k: any value)
  *   *           every asset
  *   a,b,...     the union (spaces around commas are allowed)
- * Dagster's depth-limited forms (2+name, name+1) are accepted too.
+ * Dagster's depth-limited forms (2+name, name+1) are accepted too, and the
+ * + forms apply to group: and tag: items as well (+group:x).
  * Unknown names, groups or tags: TR_ENOTFOUND naming them; nothing selected.
+ * Bad syntax (empty selection, empty item, "2+" alone): TR_EINVAL.
  */
 int tr_project_select(const tr_project *p, const char *selection, unsigned char *selected,
 		      tr_error *err);

@@ -1,0 +1,1841 @@
+/*
+ * project.c — the project file loader (tranche.yaml) and the asset graph.
+ *
+ * Loading is all or nothing: the file is parsed into a node tree (node.h),
+ * every key is checked against the tables below, partitions definitions are
+ * parsed by the partitions module (a multi dimension that names a top-level
+ * definition gets that definition's node linked in first), then — once every asset is known — deps
+ * are resolved (declared, or inferred from the tables the SQL reads, see
+ * sqlrefs.c), every mapping is checked against its two definitions, cycles
+ * are refused and the dependency order is computed. Any error frees what was
+ * built and returns the first problem, with "FILE:LINE:COL: key.path: ...".
+ *
+ * Invariants of a loaded project: asset names are unique identifiers; tables
+ * are unique (as DuckDB compares them); deps[] of an asset name other assets,
+ * never itself, once each, with a mapping that fits; the graph is acyclic;
+ * order[] lists every asset once, upstream first, ties by declaration order.
+ * The project owns everything; it is read-only after load.
+ *
+ * Callers: the CLI (every command that reads a project), the executor and
+ * the server. The selection syntax is in select.c.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "base/node.h"
+#include "partitions/partdef.h"
+#include "project/project_int.h"
+#include "tranche/buf.h"
+
+#define PROJECT_FILE "tranche.yaml"
+#define MAX_FILE_BYTES (16 << 20)
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_TIMEOUT_MS ((int64_t)1000 * 3600 * 24 * 365)
+
+/* ---- key tables ------------------------------------------------------------------------ */
+
+static const char *const top_keys[] = {"name", "warehouse", "storage", "partitions", "assets"};
+
+enum { K_SQL = 1, K_SCRIPT = 2, K_COMMAND = 4, K_ALL = 7 };
+
+/* The keys of an asset and the kinds of asset each one applies to. */
+static const struct asset_key {
+	const char *name;
+	unsigned kinds;
+} asset_keys[] = {
+	{"sql", K_ALL},           {"sql_file", K_ALL},
+	{"script", K_ALL},        {"script_file", K_ALL},
+	{"command", K_ALL},       {"partitions", K_ALL},
+	{"partition_expr", K_ALL}, {"deps", K_ALL},
+	{"group", K_ALL},         {"description", K_ALL},
+	{"owners", K_ALL},        {"tags", K_ALL},
+	{"code_version", K_ALL},  {"metadata", K_ALL},
+	{"checks", K_ALL},        {"table", K_ALL},
+	{"on_schema_change", K_SQL | K_COMMAND},
+	{"outside_rows", K_SQL | K_COMMAND},
+	{"output_format", K_COMMAND},
+	{"timeout", K_COMMAND},
+	{"env", K_COMMAND},
+};
+
+/* The keys that say how the asset is made: exactly one per asset. */
+static const struct kind_key {
+	const char *name;
+	tr_asset_kind kind;
+	int is_file;
+} kind_keys[] = {
+	{"sql", TR_ASSET_SQL, 0},       {"sql_file", TR_ASSET_SQL, 1},
+	{"script", TR_ASSET_SCRIPT, 0}, {"script_file", TR_ASSET_SCRIPT, 1},
+	{"command", TR_ASSET_COMMAND, 0},
+};
+#define KIND_KEYS_TEXT "sql, sql_file, script, script_file, command"
+
+static const char *const check_keys_allowed[] = {"name", "sql", "description", "severity",
+						 "blocking"};
+static const char *const dep_keys_allowed[] = {"asset", "mapping"};
+static const char *const schema_change_values[] = {"fail", "add_columns", NULL};
+static const char *const outside_rows_values[] = {"fail", "drop", NULL};
+static const char *const output_format_values[] = {"csv", "json", "parquet", NULL};
+static const char *const severity_values[] = {"warn", "error", NULL};
+
+const char *tr_asset_kind_name(tr_asset_kind kind)
+{
+	switch (kind) {
+	case TR_ASSET_SQL: return "sql";
+	case TR_ASSET_SCRIPT: return "script";
+	case TR_ASSET_COMMAND: return "command";
+	}
+	return "unknown";
+}
+
+static unsigned kind_bit(tr_asset_kind kind)
+{
+	return kind == TR_ASSET_SQL ? K_SQL : kind == TR_ASSET_SCRIPT ? K_SCRIPT : K_COMMAND;
+}
+
+/* ---- names and messages ---------------------------------------------------------------- */
+
+size_t project_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* One is the start of the other ("sales" / "sales_data"), ignoring case, both >= 3 long. */
+static int prefix_related(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), m = la < lb ? la : lb;
+
+	return m >= 3 && strncasecmp(a, b, m) == 0;
+}
+
+const char *project_nearest(const char *name, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = 4;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = strcasecmp(name, candidates[i]) == 0 ? 0
+							       : project_edit_distance(name, candidates[i]);
+
+		if (d > 2 && prefix_related(name, candidates[i]))
+			d = 2;
+
+		if (d < best_d && strcmp(name, candidates[i]) != 0) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	/* short names are close to every other short name: allow a third of the length */
+	return best && best_d * 3 <= strlen(name) + 2 ? best : NULL;
+}
+
+char *project_table_key(const char *table)
+{
+	char *key = xstrdup(table), *dot;
+
+	if (!key)
+		return NULL;
+	for (char *c = key; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	dot = strchr(key, '.');
+	if (dot && strchr(dot + 1, '.')) /* catalog.schema.table: the catalog is the warehouse */
+		memmove(key, dot + 1, strlen(dot + 1) + 1);
+	if (strncmp(key, "main.", 5) == 0 && !strchr(key + 5, '.'))
+		memmove(key, key + 5, strlen(key + 5) + 1);
+	return key;
+}
+
+static int identifier_ok(const char *s, size_t len)
+{
+	if (!len || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* Dagster's rule for group and check names: letters, digits, _ */
+static int simple_name_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_' ||
+		      (*s >= '0' && *s <= '9')))
+			return 0;
+	return 1;
+}
+
+static int oom(tr_error *err)
+{
+	return tr_error_set(err, TR_ENOMEM, "out of memory while loading the project");
+}
+
+/* "ORIGIN:LINE:COL: PATH: message" (no "PATH: " when path is NULL). */
+static int fail(tr_error *err, int code, const tr_node *node, const char *path, const char *fmt,
+		...) __attribute__((format(printf, 5, 6)));
+
+static int fail(tr_error *err, int code, const tr_node *node, const char *path, const char *fmt, ...)
+{
+	char msg[TR_ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (path)
+		return tr_error_set(err, code, "%s:%d:%d: %s: %s", node->origin, node->line, node->col,
+				    path, msg);
+	return tr_error_set(err, code, "%s:%d:%d: %s", node->origin, node->line, node->col, msg);
+}
+
+#define bad(ld, node, path, ...) fail((ld)->err, TR_EINVAL, (node), (path), __VA_ARGS__)
+
+/* "a, b, c" */
+static void join_names(tr_buf *b, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		tr_buf_addf(b, "%s%s", i ? ", " : "", names[i]);
+}
+
+/* The node holding the key `key` of map (for errors about the key itself). */
+static const tr_node *key_node(const tr_node *map, const char *key)
+{
+	for (size_t i = 0; i < map->n; i++)
+		if (strcmp(tr_node_key(map, i), key) == 0)
+			return map->items[2 * i];
+	return map;
+}
+
+/* The value of key in map, writable (the loader owns its tree). */
+static tr_node *mut_get(tr_node *map, const char *key)
+{
+	if (!map || map->kind != TR_NODE_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n; i++)
+		if (strcmp(map->items[2 * i]->scalar, key) == 0)
+			return map->items[2 * i + 1];
+	return NULL;
+}
+
+static int is_multi_node(const tr_node *def)
+{
+	const tr_node *type = tr_node_get(def, "type");
+
+	return type && type->kind == TR_NODE_SCALAR && strcmp(type->scalar, "multi") == 0;
+}
+
+/* ---- the loader ------------------------------------------------------------------------ */
+
+typedef struct loader {
+	tr_project *p;
+	project_graph *g;
+	tr_error *err;
+	tr_node *root;              /* ours: named dimensions are linked into it (see below) */
+	tr_node **asset_maps;       /* per asset: its map of keys */
+	const tr_node **asset_names; /* per asset: the key node of its name */
+	char **table_keys;           /* per asset: project_table_key(table) */
+} loader;
+
+static int check_keys(loader *ld, const tr_node *map, const char *path,
+		      const char *const *allowed, size_t n)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const char *key = tr_node_key(map, i), *near;
+		tr_buf list = TR_BUF_INIT;
+		size_t k;
+		int rc;
+
+		for (k = 0; k < n && strcmp(key, allowed[k]) != 0; k++)
+			;
+		if (k < n)
+			continue;
+		near = project_nearest(key, allowed, n);
+		join_names(&list, allowed, n);
+		if (near)
+			rc = bad(ld, map->items[2 * i], path,
+				 "unknown key \"%.100s\" (did you mean \"%s\"? valid keys: %s)", key, near,
+				 tr_buf_str(&list));
+		else
+			rc = bad(ld, map->items[2 * i], path, "unknown key \"%.100s\" (valid keys: %s)",
+				 key, tr_buf_str(&list));
+		tr_buf_release(&list);
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * An optional string: *out NULL when the key is absent or null. `what` names what is
+ * expected, for messages ("SQL text", "a table name").
+ */
+static int get_string(loader *ld, const tr_node *map, const char *key, const char *path,
+		      const char *what, const char **out)
+{
+	const tr_node *v = tr_node_get(map, key);
+
+	*out = NULL;
+	if (!v || tr_node_is_null(v))
+		return 0;
+	if (v->kind != TR_NODE_SCALAR)
+		return bad(ld, v, path, "expected %s, got a %s", what, tr_node_kind_name(v));
+	*out = v->scalar;
+	return 0;
+}
+
+/* A string that, when given, is not empty (nor only blanks). */
+static int get_text(loader *ld, const tr_node *map, const char *key, const char *path,
+		    const char *what, const char **out)
+{
+	int rc = get_string(ld, map, key, path, what, out);
+
+	if (!rc && *out && !(*out)[strspn(*out, " \t\r\n")])
+		rc = bad(ld, tr_node_get(map, key), path, "expected %s, got an empty string", what);
+	return rc;
+}
+
+static int set_string(loader *ld, char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	if (!(*dst = xstrdup(src)))
+		return oom(ld->err);
+	return 0;
+}
+
+/* One of values (NULL-terminated); *index 0 (the default) when absent. */
+static int get_choice(loader *ld, const tr_node *map, const char *key, const char *path,
+		      const char *const *values, int *index)
+{
+	const char *s;
+	size_t n = 0;
+	tr_buf list = TR_BUF_INIT;
+	int rc;
+
+	while (values[n])
+		n++;
+	join_names(&list, values, n);
+	rc = get_string(ld, map, key, path, "one of", &s);
+	if (rc || !s) {
+		*index = 0;
+		if (rc)
+			rc = bad(ld, tr_node_get(map, key), path, "expected one of %s, got a %s",
+				 tr_buf_str(&list), tr_node_kind_name(tr_node_get(map, key)));
+		tr_buf_release(&list);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(s, values[i]) == 0) {
+			*index = (int)i;
+			tr_buf_release(&list);
+			return 0;
+		}
+	rc = bad(ld, tr_node_get(map, key), path, "\"%.100s\" is not one of %s", s, tr_buf_str(&list));
+	tr_buf_release(&list);
+	return rc;
+}
+
+static int read_file(const char *file, char **out, size_t *len, int *errnum)
+{
+	FILE *f = fopen(file, "rb");
+	tr_buf b = TR_BUF_INIT;
+	char chunk[65536];
+	size_t got;
+
+	*out = NULL;
+	*errnum = 0;
+	if (!f) {
+		*errnum = errno;
+		return TR_EIO;
+	}
+	tr_buf_init(&b, MAX_FILE_BYTES);
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		tr_buf_add(&b, chunk, got);
+	if (ferror(f))
+		*errnum = errno ? errno : EIO;
+	fclose(f);
+	if (*errnum || tr_buf_failed(&b)) {
+		if (!*errnum)
+			*errnum = EFBIG;
+		tr_buf_release(&b);
+		return TR_EIO;
+	}
+	*out = tr_buf_detach(&b, len);
+	if (!*out) {
+		*errnum = ENOMEM;
+		return TR_ENOMEM;
+	}
+	return 0;
+}
+
+static char *path_join(const char *dir, const char *file)
+{
+	tr_buf b = TR_BUF_INIT;
+	size_t dl = strlen(dir);
+
+	if (file[0] == '/' || !strcmp(dir, "."))
+		tr_buf_adds(&b, file);
+	else
+		tr_buf_addf(&b, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", file);
+	if (tr_buf_failed(&b)) {
+		tr_buf_release(&b);
+		return NULL;
+	}
+	return tr_buf_detach(&b, NULL);
+}
+
+/* ---- one asset ------------------------------------------------------------------------- */
+
+static int parse_kind(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const struct kind_key *found = NULL;
+	char kpath[512];
+
+	for (size_t i = 0; i < map->n; i++) {
+		for (size_t k = 0; k < ARRAY_LEN(kind_keys); k++) {
+			if (strcmp(tr_node_key(map, i), kind_keys[k].name))
+				continue;
+			if (found)
+				return bad(ld, map->items[2 * i], path,
+					   "%s and %s are both given; an asset is made by exactly one of "
+					   KIND_KEYS_TEXT,
+					   found->name, kind_keys[k].name);
+			found = &kind_keys[k];
+		}
+	}
+	if (!found)
+		return bad(ld, ld->asset_names[a - ld->p->assets], path,
+			   "says nothing about how it is made: give one of " KIND_KEYS_TEXT
+			   " (e.g. sql: SELECT ...)");
+	a->kind = found->kind;
+	snprintf(kpath, sizeof(kpath), "%s.%s", path, found->name);
+	if (found->kind == TR_ASSET_COMMAND)
+		return 0; /* parse_command */
+	{
+		const char *text;
+		int rc = get_text(ld, map, found->name, kpath,
+				  found->is_file ? "a file name" : "SQL text", &text);
+
+		if (rc)
+			return rc;
+		if (!text)
+			return bad(ld, tr_node_get(map, found->name), kpath, "expected %s, got nothing",
+				   found->is_file ? "a file name" : "SQL text");
+		if (!found->is_file)
+			return set_string(ld, &a->sql, text);
+		{
+			char *file = path_join(ld->p->dir, text), *data = NULL;
+			size_t len = 0;
+			int errnum;
+
+			if (!file)
+				return oom(ld->err);
+			rc = read_file(file, &data, &len, &errnum);
+			if (rc == TR_EIO)
+				rc = fail(ld->err, TR_EIO, tr_node_get(map, found->name), kpath,
+					  "cannot read \"%.200s\" (%s): %s", text, file,
+					  errnum == EFBIG ? "larger than 16 MiB" : strerror(errnum));
+			else if (rc)
+				rc = oom(ld->err);
+			else if (memchr(data, '\0', len))
+				rc = bad(ld, tr_node_get(map, found->name), kpath,
+					 "\"%.200s\" contains a NUL byte: not a SQL text file", text);
+			else if (!data[strspn(data, " \t\r\n")])
+				rc = bad(ld, tr_node_get(map, found->name), kpath, "\"%.200s\" is empty",
+					 text);
+			free(file);
+			if (rc) {
+				free(data);
+				return rc;
+			}
+			a->sql = data;
+			return set_string(ld, &a->sql_file, text);
+		}
+	}
+}
+
+static int parse_command(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const tr_node *v = tr_node_get(map, "command");
+	char kpath[512];
+
+	snprintf(kpath, sizeof(kpath), "%s.command", path);
+	if (v->kind == TR_NODE_SCALAR) {
+		if (tr_node_is_null(v) || !v->scalar[strspn(v->scalar, " \t\r\n")])
+			return bad(ld, v, kpath,
+				   "expected a shell command (a string) or a program and its arguments "
+				   "(a list), got nothing");
+		a->command = calloc(4, sizeof(char *));
+		if (!a->command)
+			return oom(ld->err);
+		a->command_argc = 3;
+		if (!(a->command[0] = xstrdup("/bin/sh")) || !(a->command[1] = xstrdup("-c")) ||
+		    !(a->command[2] = xstrdup(v->scalar)))
+			return oom(ld->err);
+		return 0;
+	}
+	if (v->kind != TR_NODE_SEQ || v->n == 0)
+		return bad(ld, v, kpath,
+			   "expected a shell command (a string) or a program and its arguments (a "
+			   "non-empty list of strings), got %s",
+			   v->kind == TR_NODE_SEQ ? "an empty list" : "a map");
+	a->command = calloc(v->n + 1, sizeof(char *));
+	if (!a->command)
+		return oom(ld->err);
+	for (size_t i = 0; i < v->n; i++) {
+		const tr_node *arg = v->items[i];
+
+		if (arg->kind != TR_NODE_SCALAR)
+			return bad(ld, arg, kpath, "[%zu]: expected a string (one argument), got a %s",
+				   i, tr_node_kind_name(arg));
+		if (!(a->command[i] = xstrdup(arg->scalar)))
+			return oom(ld->err);
+		a->command_argc++;
+	}
+	if (!a->command[0][0])
+		return bad(ld, v->items[0], kpath, "[0]: the program name is empty");
+	return 0;
+}
+
+/* "90" seconds, or a number with ms, s, m or h. */
+static int parse_timeout(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
+	const tr_node *v = tr_node_get(map, "timeout");
+	char kpath[512];
+	const char *s;
+	int64_t n = 0;
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.timeout", path);
+	if (v->kind != TR_NODE_SCALAR)
+		return bad(ld, v, kpath, "expected a duration: seconds (90) or 90s, 5m, 1h; got a %s",
+			   tr_node_kind_name(v));
+	s = v->scalar;
+	if (*s < '0' || *s > '9')
+		goto invalid;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > MAX_TIMEOUT_MS)
+			goto invalid;
+		n = n * 10 + (*s - '0');
+	}
+	for (size_t i = 0; i < ARRAY_LEN(units); i++)
+		if (strcmp(s, units[i].unit) == 0) {
+			if (n > MAX_TIMEOUT_MS / units[i].ms)
+				return bad(ld, v, kpath, "\"%.100s\" is more than a year", v->scalar);
+			if (n == 0)
+				return bad(ld, v, kpath,
+					   "must be more than 0 (leave timeout out for no limit)");
+			a->timeout_ms = n * units[i].ms;
+			return 0;
+		}
+invalid:
+	return bad(ld, v, kpath,
+		   "\"%.100s\" is not a duration: give seconds (90) or a number with ms, s, m or h "
+		   "(500ms, 90s, 5m, 1h)",
+		   v->scalar);
+}
+
+/* A map of string -> string (tags, env). */
+static int parse_kv_map(loader *ld, const tr_node *map, const char *key, const char *path,
+			const char *what, tr_kv **out, size_t *n_out)
+{
+	const tr_node *v = tr_node_get(map, key);
+	char kpath[512];
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.%s", path, key);
+	if (v->kind != TR_NODE_MAP)
+		return bad(ld, v, kpath, "expected a map of %s, got a %s", what, tr_node_kind_name(v));
+	if (v->n && !(*out = calloc(v->n, sizeof(tr_kv))))
+		return oom(ld->err);
+	for (size_t i = 0; i < v->n; i++) {
+		const tr_node *val = tr_node_value(v, i);
+		const char *k = tr_node_key(v, i);
+
+		if (val->kind != TR_NODE_SCALAR)
+			return bad(ld, val, kpath, "%.100s: expected a string, got a %s", k,
+				   tr_node_kind_name(val));
+		if (!strcmp(key, "env") && !identifier_ok(k, strlen(k)))
+			return bad(ld, v->items[2 * i], kpath,
+				   "\"%.100s\" is not an environment variable name (letters, digits "
+				   "and _, not starting with a digit)",
+				   k);
+		if (!strcmp(key, "tags") && (!*k || strpbrk(k, "=,") || strchr(val->scalar, ',')))
+			return bad(ld, v->items[2 * i], kpath,
+				   "%.100s: tag keys must be non-empty without '=' or ',', and values "
+				   "without ',' (they are selected with tag:KEY=VALUE)",
+				   k);
+		(*n_out)++; /* first: tr_project_free frees what was set */
+		if (!((*out)[i].key = xstrdup(k)) || !((*out)[i].value = xstrdup(val->scalar)))
+			return oom(ld->err);
+	}
+	return 0;
+}
+
+static int parse_owners(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const tr_node *v = tr_node_get(map, "owners");
+	char kpath[512];
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.owners", path);
+	if (v->kind != TR_NODE_SEQ)
+		return bad(ld, v, kpath, "expected a list of strings (e.g. [team:data, ana@example.com]), "
+					 "got a %s",
+			   tr_node_kind_name(v));
+	if (v->n && !(a->owners = calloc(v->n, sizeof(char *))))
+		return oom(ld->err);
+	for (size_t i = 0; i < v->n; i++) {
+		const tr_node *o = v->items[i];
+
+		if (o->kind != TR_NODE_SCALAR || !o->scalar[0])
+			return bad(ld, o, kpath, "[%zu]: expected a non-empty string, got a %s", i,
+				   o->kind == TR_NODE_SCALAR ? "empty string" : tr_node_kind_name(o));
+		if (!(a->owners[i] = xstrdup(o->scalar)))
+			return oom(ld->err);
+		a->n_owners++;
+	}
+	return 0;
+}
+
+static int parse_metadata(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const tr_node *v = tr_node_get(map, "metadata");
+	char kpath[512];
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.metadata", path);
+	if (v->kind != TR_NODE_MAP)
+		return bad(ld, v, kpath,
+			   "expected a map of name -> SQL (e.g. {distinct_customers: SELECT count(DISTINCT "
+			   "customer) FROM orders}), got a %s",
+			   tr_node_kind_name(v));
+	if (v->n && !(a->metadata = calloc(v->n, sizeof(tr_asset_metadata))))
+		return oom(ld->err);
+	for (size_t i = 0; i < v->n; i++) {
+		const tr_node *val = tr_node_value(v, i);
+		const char *k = tr_node_key(v, i);
+
+		if (val->kind != TR_NODE_SCALAR || !val->scalar[strspn(val->scalar, " \t\r\n")])
+			return bad(ld, val, kpath, "%.100s: expected SQL text, got %s", k,
+				   val->kind == TR_NODE_SCALAR ? "an empty string"
+							       : val->kind == TR_NODE_MAP ? "a map"
+											  : "a list");
+		if (!k[0])
+			return bad(ld, v->items[2 * i], kpath, "a metadata name is empty");
+		a->n_metadata++;
+		if (!(a->metadata[i].name = xstrdup(k)) || !(a->metadata[i].sql = xstrdup(val->scalar)))
+			return oom(ld->err);
+	}
+	return 0;
+}
+
+static int parse_checks(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const tr_node *v = tr_node_get(map, "checks");
+	char kpath[512], cpath[600];
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.checks", path);
+	if (v->kind != TR_NODE_SEQ)
+		return bad(ld, v, kpath,
+			   "expected a list of checks, e.g. [{name: no_null_ids, sql: SELECT * FROM "
+			   "orders WHERE id IS NULL}], got a %s",
+			   tr_node_kind_name(v));
+	if (v->n && !(a->checks = calloc(v->n, sizeof(tr_asset_check))))
+		return oom(ld->err);
+	for (size_t i = 0; i < v->n; i++) {
+		const tr_node *c = v->items[i], *blocking;
+		tr_asset_check *chk = &a->checks[i];
+		const char *name, *sql, *desc;
+		int severity, rc, block = 0;
+
+		snprintf(cpath, sizeof(cpath), "%s[%zu]", kpath, i);
+		if (c->kind != TR_NODE_MAP)
+			return bad(ld, c, cpath, "expected a check {name: ..., sql: ...}, got a %s",
+				   tr_node_kind_name(c));
+		a->n_checks++;
+		if ((rc = check_keys(ld, c, cpath, check_keys_allowed, ARRAY_LEN(check_keys_allowed))))
+			return rc;
+		if ((rc = get_string(ld, c, "name", cpath, "a check name", &name)))
+			return rc;
+		if (!name)
+			return bad(ld, c, cpath, "name: required (letters, digits and _)");
+		if (!simple_name_ok(name))
+			return bad(ld, tr_node_get(c, "name"), cpath,
+				   "name: \"%.100s\" is not a check name (letters, digits and _)", name);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(a->checks[j].name, name))
+				return bad(ld, tr_node_get(c, "name"), cpath,
+					   "name: two checks of asset \"%s\" are named \"%s\" "
+					   "(checks[%zu] and checks[%zu]); check names are unique per asset",
+					   a->name, name, j, i);
+		if ((rc = get_text(ld, c, "sql", cpath, "SQL text (a query returning the failing rows)",
+				   &sql)))
+			return rc;
+		if (!sql)
+			return bad(ld, c, cpath,
+				   "sql: required: a query that returns the failing rows (the check "
+				   "passes when it returns none)");
+		if ((rc = get_string(ld, c, "description", cpath, "a string", &desc)))
+			return rc;
+		if ((rc = get_choice(ld, c, "severity", cpath, severity_values, &severity)))
+			return rc;
+		blocking = tr_node_get(c, "blocking");
+		if (blocking && !tr_node_is_null(blocking) && tr_node_bool(blocking, &block))
+			return bad(ld, blocking, cpath, "blocking: expected true or false, got \"%.100s\"",
+				   blocking->scalar ? blocking->scalar : tr_node_kind_name(blocking));
+		if (block && severity != 1)
+			return bad(ld, blocking, cpath,
+				   "blocking: only a check with severity: error can block (a warn "
+				   "check never stops downstream partitions); add severity: error");
+		if (!(chk->name = xstrdup(name)) || !(chk->sql = xstrdup(sql)) ||
+		    set_string(ld, &chk->description, desc))
+			return oom(ld->err);
+		chk->severity_error = severity == 1;
+		chk->blocking = block;
+	}
+	return 0;
+}
+
+static int parse_table(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const char *t, *dot;
+	char kpath[512];
+	int rc;
+
+	snprintf(kpath, sizeof(kpath), "%s.table", path);
+	if ((rc = get_string(ld, map, "table", kpath, "a table name", &t)))
+		return rc;
+	if (!t)
+		return set_string(ld, &a->table, a->name);
+	dot = strchr(t, '.');
+	if (dot ? !identifier_ok(t, (size_t)(dot - t)) || !identifier_ok(dot + 1, strlen(dot + 1))
+		: !identifier_ok(t, strlen(t)))
+		return bad(ld, tr_node_get(map, "table"), kpath,
+			   "\"%.100s\" is not a table name: NAME or SCHEMA.NAME, each letters, digits "
+			   "and _, not starting with a digit",
+			   t);
+	return set_string(ld, &a->table, t);
+}
+
+/*
+ * A multi definition's dimension may name a definition under the top-level `partitions:`
+ * (`dimensions: {date: daily, region: {type: static, ...}}`): the named definition's node
+ * takes the name's place in the tree before the partitions module reads it. path is the
+ * definition's key path ("partitions.cube", "assets.a.partitions").
+ */
+static int link_named_dimensions(loader *ld, tr_node *def, const char *path)
+{
+	tr_node *top = mut_get(ld->root, "partitions"), *dims = mut_get(def, "dimensions");
+	char dpath[600];
+
+	if (!def || !is_multi_node(def) || !dims || dims->kind != TR_NODE_MAP)
+		return 0;
+	for (size_t i = 0; i < dims->n; i++) {
+		tr_node *d = dims->items[2 * i + 1], *named;
+
+		if (d->kind != TR_NODE_SCALAR || tr_node_is_null(d))
+			continue;
+		snprintf(dpath, sizeof(dpath), "%s.dimensions.%.100s", path, tr_node_key(dims, i));
+		named = mut_get(top, d->scalar);
+		if (!named) {
+			const char **names = calloc(top && top->kind == TR_NODE_MAP ? top->n + 1 : 1,
+						    sizeof(*names));
+			const char *near;
+			size_t n = top && top->kind == TR_NODE_MAP ? top->n : 0;
+			int rc;
+
+			if (!names)
+				return oom(ld->err);
+			for (size_t k = 0; k < n; k++)
+				names[k] = tr_node_key(top, k);
+			near = project_nearest(d->scalar, names, n);
+			rc = bad(ld, d, dpath,
+				 "unknown partitions \"%.100s\"%s%s%s: a dimension is a definition such "
+				 "as {type: daily, start: 2024-01-01}, or the name of one under the "
+				 "top-level partitions:",
+				 d->scalar, near ? " (did you mean \"" : "", near ? near : "",
+				 near ? "\"?)" : "");
+			free(names);
+			return rc;
+		}
+		if (named == def || is_multi_node(named))
+			return bad(ld, d, dpath,
+				   "\"%.100s\" is a multi definition, and a dimension cannot itself be "
+				   "multi (list all dimensions in one multi definition)",
+				   d->scalar);
+		dims->items[2 * i + 1] = named;
+	}
+	return 0;
+}
+
+static int parse_asset_partitions(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const tr_node *v = tr_node_get(map, "partitions");
+	tr_project *p = ld->p;
+	size_t idx = (size_t)(a - p->assets);
+	char kpath[512];
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.partitions", path);
+	if (v->kind == TR_NODE_MAP) {
+		char dpath[520];
+		int rc = link_named_dimensions(ld, mut_get(ld->asset_maps[idx], "partitions"), kpath);
+
+		snprintf(dpath, sizeof(dpath), "%s.", kpath);
+		if (!rc)
+			rc = tr_partdef_from_node(v, dpath, &ld->g->inline_defs[idx], ld->err);
+		if (rc)
+			return rc;
+		a->partdef = ld->g->inline_defs[idx];
+		return 0;
+	}
+	if (v->kind == TR_NODE_SCALAR) {
+		const char **names = NULL;
+		const char *near;
+		tr_buf list = TR_BUF_INIT;
+		int rc;
+
+		for (size_t i = 0; i < p->n_partitions; i++)
+			if (!strcmp(p->partitions[i].name, v->scalar)) {
+				a->partdef = p->partitions[i].def;
+				return set_string(ld, &a->partitions_name, v->scalar);
+			}
+		if (!p->n_partitions)
+			return bad(ld, v, kpath,
+				   "unknown partitions \"%.100s\": the project defines none (define it "
+				   "under the top-level partitions:, or write the definition here, e.g. "
+				   "{type: daily, start: 2024-01-01})",
+				   v->scalar);
+		names = calloc(p->n_partitions, sizeof(*names));
+		if (!names)
+			return oom(ld->err);
+		for (size_t i = 0; i < p->n_partitions; i++)
+			names[i] = p->partitions[i].name;
+		near = project_nearest(v->scalar, names, p->n_partitions);
+		join_names(&list, names, p->n_partitions);
+		if (near)
+			rc = bad(ld, v, kpath,
+				 "unknown partitions \"%.100s\" (did you mean \"%s\"? defined: %s)",
+				 v->scalar, near, tr_buf_str(&list));
+		else
+			rc = bad(ld, v, kpath, "unknown partitions \"%.100s\" (defined: %s)", v->scalar,
+				 tr_buf_str(&list));
+		tr_buf_release(&list);
+		free(names);
+		return rc;
+	}
+	return bad(ld, v, kpath,
+		   "expected the name of a definition under the top-level partitions:, or a "
+		   "definition such as {type: daily, start: 2024-01-01}; got a list");
+}
+
+/* The example partition_expr for a multi definition: "{date: ..., region: ...}". */
+static void multi_example(tr_buf *b, const tr_partdef *def)
+{
+	size_t n = tr_partdef_dimension_count(def);
+
+	tr_buf_adds(b, "{");
+	for (size_t i = 0; i < n; i++)
+		tr_buf_addf(b, "%s%s: COLUMN", i ? ", " : "", tr_partdef_dimension_name(def, i));
+	tr_buf_adds(b, "}");
+}
+
+static int parse_partition_expr(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const tr_node *v = tr_node_get(map, "partition_expr");
+	const tr_node *asset_name = ld->asset_names[a - ld->p->assets];
+	char kpath[512];
+	tr_buf ex = TR_BUF_INIT;
+	int rc = 0, multi;
+
+	snprintf(kpath, sizeof(kpath), "%s.partition_expr", path);
+	if (v && tr_node_is_null(v))
+		v = NULL;
+	if (!a->partdef) {
+		if (v)
+			return bad(ld, key_node(map, "partition_expr"), kpath,
+				   "the asset has no partitions, so there is no partition value to "
+				   "compare with (add partitions: or remove partition_expr)");
+		return 0;
+	}
+	multi = tr_partdef_kind(a->partdef) == TR_PART_MULTI;
+	if (multi)
+		multi_example(&ex, a->partdef);
+	if (!v) {
+		if (a->kind == TR_ASSET_SQL)
+			rc = bad(ld, asset_name, path,
+				 "partition_expr is required for a partitioned sql asset: the column (or "
+				 "SQL expression) that holds the partition value, which tranche compares "
+				 "with each partition to replace only its rows, e.g. %s%s",
+				 multi ? "partition_expr: " : "partition_expr: order_date",
+				 multi ? tr_buf_str(&ex) : "");
+		tr_buf_release(&ex);
+		return rc;
+	}
+	if (!multi) {
+		tr_buf_release(&ex);
+		if (v->kind != TR_NODE_SCALAR)
+			return bad(ld, v, kpath,
+				   "expected the column (or SQL expression) holding the partition value, "
+				   "e.g. order_date; got a %s (a map is for multi partitions)",
+				   tr_node_kind_name(v));
+		if (!v->scalar[strspn(v->scalar, " \t\r\n")])
+			return bad(ld, v, kpath, "expected a column or SQL expression, got an empty string");
+		if (!(a->partition_expr = calloc(1, sizeof(char *))) ||
+		    !(a->partition_expr[0] = xstrdup(v->scalar)))
+			return oom(ld->err);
+		a->n_partition_expr = 1;
+		return 0;
+	}
+	{
+		size_t n = tr_partdef_dimension_count(a->partdef);
+		const char **dims = calloc(n, sizeof(*dims));
+
+		if (!dims) {
+			tr_buf_release(&ex);
+			return oom(ld->err);
+		}
+		for (size_t d = 0; d < n; d++)
+			dims[d] = tr_partdef_dimension_name(a->partdef, d);
+		if (v->kind != TR_NODE_MAP) {
+			rc = bad(ld, v, kpath,
+				 "the partitions are multi, so give one column (or SQL expression) per "
+				 "dimension as a map: partition_expr: %s",
+				 tr_buf_str(&ex));
+			goto multi_out;
+		}
+		if ((rc = check_keys(ld, v, kpath, dims, n)))
+			goto multi_out;
+		if (!(a->partition_expr = calloc(n, sizeof(char *)))) {
+			rc = oom(ld->err);
+			goto multi_out;
+		}
+		a->n_partition_expr = n;
+		for (size_t d = 0; d < n && !rc; d++) {
+			const tr_node *e = tr_node_get(v, dims[d]);
+
+			if (!e || tr_node_is_null(e))
+				rc = bad(ld, e ? e : v, kpath,
+					 "no expression for dimension \"%s\": every dimension needs one "
+					 "(partition_expr: %s)",
+					 dims[d], tr_buf_str(&ex));
+			else if (e->kind != TR_NODE_SCALAR || !e->scalar[strspn(e->scalar, " \t\r\n")])
+				rc = bad(ld, e, kpath, "%s: expected a column or SQL expression, got %s",
+					 dims[d], e->kind == TR_NODE_SCALAR ? "an empty string"
+									     : tr_node_kind_name(e));
+			else if (!(a->partition_expr[d] = xstrdup(e->scalar)))
+				rc = oom(ld->err);
+		}
+multi_out:
+		free(dims);
+		tr_buf_release(&ex);
+		return rc;
+	}
+}
+
+static int parse_asset(loader *ld, size_t idx, const tr_node *name_node, const tr_node *map)
+{
+	tr_asset *a = &ld->p->assets[idx];
+	const char *names[ARRAY_LEN(asset_keys)], *s;
+	char path[300], kpath[512];
+	int rc, choice;
+
+	snprintf(path, sizeof(path), "assets.%.200s", name_node->scalar);
+	a->line = name_node->line;
+	a->col = name_node->col;
+	if (!(a->name = xstrdup(name_node->scalar)))
+		return oom(ld->err);
+	if (!identifier_ok(a->name, strlen(a->name)))
+		return bad(ld, name_node, path,
+			   "\"%.100s\" is not a valid asset name: asset names are table names, made of "
+			   "letters, digits and _, not starting with a digit (e.g. monthly_sales)",
+			   a->name);
+	if (map->kind != TR_NODE_MAP)
+		return bad(ld, map, path, "expected a map of asset keys (e.g. {sql: SELECT ...}), got %s",
+			   tr_node_is_null(map) ? "nothing" : map->kind == TR_NODE_SEQ ? "a list" : "a string");
+	for (size_t i = 0; i < ARRAY_LEN(asset_keys); i++)
+		names[i] = asset_keys[i].name;
+	if ((rc = check_keys(ld, map, path, names, ARRAY_LEN(names))))
+		return rc;
+	if ((rc = parse_kind(ld, a, map, path)))
+		return rc;
+	for (size_t i = 0; i < map->n; i++)
+		for (size_t k = 0; k < ARRAY_LEN(asset_keys); k++)
+			if (!strcmp(tr_node_key(map, i), asset_keys[k].name) &&
+			    !(asset_keys[k].kinds & kind_bit(a->kind))) {
+				tr_buf kinds = TR_BUF_INIT;
+
+				for (unsigned b = K_SQL; b <= K_COMMAND; b <<= 1)
+					if (asset_keys[k].kinds & b)
+						tr_buf_addf(&kinds, "%s%s", kinds.len ? " and " : "",
+							    b == K_SQL ? "sql" : b == K_SCRIPT ? "script"
+												   : "command");
+				snprintf(kpath, sizeof(kpath), "%s.%s", path, asset_keys[k].name);
+				rc = bad(ld, map->items[2 * i], kpath,
+					 "only for %s assets; this is a %s asset", tr_buf_str(&kinds),
+					 tr_asset_kind_name(a->kind));
+				tr_buf_release(&kinds);
+				return rc;
+			}
+	if (a->kind == TR_ASSET_COMMAND && (rc = parse_command(ld, a, map, path)))
+		return rc;
+	if ((rc = parse_asset_partitions(ld, a, map, path)) ||
+	    (rc = parse_partition_expr(ld, a, map, path)) || (rc = parse_table(ld, a, map, path)))
+		return rc;
+
+	snprintf(kpath, sizeof(kpath), "%s.group", path);
+	if ((rc = get_string(ld, map, "group", kpath, "a group name", &s)))
+		return rc;
+	if (s && !simple_name_ok(s))
+		return bad(ld, tr_node_get(map, "group"), kpath,
+			   "\"%.100s\" is not a group name (letters, digits and _)", s);
+	if ((rc = set_string(ld, &a->group, s ? s : "default")))
+		return rc;
+	snprintf(kpath, sizeof(kpath), "%s.description", path);
+	if ((rc = get_string(ld, map, "description", kpath, "a string", &s)) ||
+	    (rc = set_string(ld, &a->description, s)))
+		return rc;
+	snprintf(kpath, sizeof(kpath), "%s.code_version", path);
+	if ((rc = get_string(ld, map, "code_version", kpath, "a string", &s)) ||
+	    (rc = set_string(ld, &a->code_version, s)))
+		return rc;
+	if ((rc = parse_owners(ld, a, map, path)) ||
+	    (rc = parse_kv_map(ld, map, "tags", path, "tag -> value", &a->tags, &a->n_tags)) ||
+	    (rc = parse_metadata(ld, a, map, path)) || (rc = parse_checks(ld, a, map, path)))
+		return rc;
+
+	snprintf(kpath, sizeof(kpath), "%s.on_schema_change", path);
+	if ((rc = get_choice(ld, map, "on_schema_change", kpath, schema_change_values, &choice)))
+		return rc;
+	a->add_columns = choice == 1;
+	snprintf(kpath, sizeof(kpath), "%s.outside_rows", path);
+	if ((rc = get_choice(ld, map, "outside_rows", kpath, outside_rows_values, &choice)))
+		return rc;
+	a->drop_outside = choice == 1;
+	if (tr_node_get(map, "output_format") && !tr_node_is_null(tr_node_get(map, "output_format"))) {
+		snprintf(kpath, sizeof(kpath), "%s.output_format", path);
+		if ((rc = get_choice(ld, map, "output_format", kpath, output_format_values, &choice)) ||
+		    (rc = set_string(ld, &a->output_format, output_format_values[choice])))
+			return rc;
+	}
+	if ((rc = parse_timeout(ld, a, map, path)) ||
+	    (rc = parse_kv_map(ld, map, "env", path, "variable -> value", &a->env, &a->n_env)))
+		return rc;
+	{
+		const tr_node *deps = tr_node_get(map, "deps");
+
+		a->deps_declared = deps && !tr_node_is_null(deps);
+	}
+	return 0;
+}
+
+/* ---- deps and mappings ----------------------------------------------------------------- */
+
+static int add_dep(loader *ld, tr_asset *a, size_t up, tr_mapping *m, int inferred, int line,
+		   int col)
+{
+	tr_asset_dep *d = realloc(a->deps, (a->n_deps + 1) * sizeof(*d));
+
+	if (!d) {
+		tr_mapping_free(m);
+		return oom(ld->err);
+	}
+	a->deps = d;
+	d[a->n_deps].asset = up;
+	d[a->n_deps].mapping = m;
+	d[a->n_deps].inferred = inferred;
+	d[a->n_deps].line = line;
+	d[a->n_deps].col = col;
+	a->n_deps++;
+	return 0;
+}
+
+static int kinds_share_keys(const tr_partdef *up, const tr_partdef *down)
+{
+	tr_part_kind u = tr_partdef_kind(up), d = tr_partdef_kind(down);
+
+	if (u == d)
+		return 1;
+	return (u == TR_PART_STATIC || u == TR_PART_DYNAMIC) &&
+	       (d == TR_PART_STATIC || d == TR_PART_DYNAMIC);
+}
+
+/*
+ * Dagster's default mapping between two assets, checked: *why gets the reason when
+ * there is none that fits (identity between partitions that share no keys, or what
+ * tr_mapping_default / tr_mapping_check refuse). Returns 0, TR_EINVAL or TR_ENOMEM.
+ */
+static int default_mapping(const tr_asset *up, const tr_asset *down, tr_mapping **out,
+			   tr_error *why)
+{
+	int rc = tr_mapping_default(up->partdef, down->partdef, out, why);
+
+	if (rc)
+		return rc;
+	if (!strcmp(tr_mapping_type_name(*out), "identity") && up->partdef && down->partdef &&
+	    !kinds_share_keys(up->partdef, down->partdef))
+		rc = tr_error_set(why, TR_EINVAL,
+				  "the default, identity, reads the upstream partition with the same "
+				  "key, and %s and %s partitions have no keys in common",
+				  tr_partdef_type_name(up->partdef), tr_partdef_type_name(down->partdef));
+	else
+		rc = tr_mapping_check(*out, up->partdef, down->partdef, why);
+	if (rc) {
+		tr_mapping_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static const char *partitions_text(const tr_asset *a)
+{
+	return a->partdef ? tr_partdef_type_name(a->partdef) : "no";
+}
+
+static int find_asset(const tr_project *p, const char *name, size_t *index)
+{
+	for (size_t i = 0; i < p->n_assets; i++)
+		if (!strcmp(p->assets[i].name, name)) {
+			*index = i;
+			return 0;
+		}
+	return TR_ENOTFOUND;
+}
+
+static const char *nearest_asset(const tr_project *p, const char *name)
+{
+	const char **names = calloc(p->n_assets ? p->n_assets : 1, sizeof(*names));
+	const char *near;
+
+	if (!names)
+		return NULL;
+	for (size_t i = 0; i < p->n_assets; i++)
+		names[i] = p->assets[i].name;
+	near = project_nearest(name, names, p->n_assets);
+	free(names);
+	return near;
+}
+
+static int resolve_declared_dep(loader *ld, size_t ai, size_t k, const tr_node *item)
+{
+	tr_project *p = ld->p;
+	tr_asset *a = &p->assets[ai];
+	const tr_node *name_node = item, *mnode = NULL;
+	char dpath[400], mpath[420];
+	tr_mapping *m = NULL;
+	size_t up;
+	int rc;
+
+	snprintf(dpath, sizeof(dpath), "assets.%.200s.deps[%zu]", a->name, k);
+	if (item->kind == TR_NODE_MAP) {
+		if ((rc = check_keys(ld, item, dpath, dep_keys_allowed, ARRAY_LEN(dep_keys_allowed))))
+			return rc;
+		name_node = tr_node_get(item, "asset");
+		if (!name_node)
+			return bad(ld, item, dpath,
+				   "asset: required: the upstream asset's name ({asset: NAME, mapping: "
+				   "{type: ...}})");
+		mnode = tr_node_get(item, "mapping");
+		if (mnode && tr_node_is_null(mnode))
+			mnode = NULL;
+	}
+	if (name_node->kind != TR_NODE_SCALAR || tr_node_is_null(name_node))
+		return bad(ld, name_node, dpath,
+			   "expected an asset name or {asset: NAME, mapping: {type: ...}}, got %s",
+			   name_node->kind == TR_NODE_SCALAR ? "nothing"
+			   : name_node->kind == TR_NODE_SEQ  ? "a list"
+							     : "a map");
+	if (find_asset(p, name_node->scalar, &up)) {
+		const char *near = nearest_asset(p, name_node->scalar);
+
+		if (near)
+			return bad(ld, name_node, dpath, "unknown asset \"%.100s\" (did you mean \"%s\"?)",
+				   name_node->scalar, near);
+		return bad(ld, name_node, dpath, "unknown asset \"%.100s\"", name_node->scalar);
+	}
+	if (up == ai)
+		return bad(ld, name_node, dpath, "asset \"%s\" cannot depend on itself", a->name);
+	for (size_t j = 0; j < a->n_deps; j++)
+		if (a->deps[j].asset == up)
+			return bad(ld, name_node, dpath, "\"%s\" is listed twice (also at %d:%d)",
+				   p->assets[up].name, a->deps[j].line, a->deps[j].col);
+	if (mnode) {
+		tr_error why = {0};
+
+		snprintf(mpath, sizeof(mpath), "%s.mapping.", dpath);
+		if ((rc = tr_mapping_from_node(mnode, mpath, &m, ld->err)))
+			return rc;
+		if ((rc = tr_mapping_check(m, p->assets[up].partdef, a->partdef, &why))) {
+			tr_mapping_free(m);
+			mpath[strlen(mpath) - 1] = '\0';
+			return fail(ld->err, rc, mnode, mpath,
+				    "%s (upstream \"%s\": %s partitions, this asset: %s partitions)",
+				    why.msg, p->assets[up].name, partitions_text(&p->assets[up]),
+				    partitions_text(a));
+		}
+	} else {
+		tr_error why = {0};
+
+		if ((rc = default_mapping(&p->assets[up], a, &m, &why)))
+			return fail(ld->err, rc, name_node, dpath,
+				    "no default partition mapping from \"%s\" (%s partitions) to \"%s\" "
+				    "(%s partitions): %s; give one, e.g. {asset: %s, mapping: all}",
+				    p->assets[up].name, partitions_text(&p->assets[up]), a->name,
+				    partitions_text(a), why.msg, p->assets[up].name);
+	}
+	return add_dep(ld, a, up, m, 0, name_node->line, name_node->col);
+}
+
+static int resolve_declared(loader *ld, size_t ai)
+{
+	const tr_node *deps = tr_node_get(ld->asset_maps[ai], "deps");
+	char dpath[300];
+	int rc;
+
+	if (!deps || tr_node_is_null(deps))
+		return 0;
+	if (deps->kind != TR_NODE_SEQ) {
+		snprintf(dpath, sizeof(dpath), "assets.%.200s.deps", ld->p->assets[ai].name);
+		return bad(ld, deps, dpath,
+			   "expected a list of asset names or {asset: NAME, mapping: {type: ...}}, e.g. "
+			   "deps: [orders], got a %s",
+			   tr_node_kind_name(deps));
+	}
+	for (size_t k = 0; k < deps->n; k++)
+		if ((rc = resolve_declared_dep(ld, ai, k, deps->items[k])))
+			return rc;
+	return 0;
+}
+
+/* Deps from the tables the SQL reads: each one that is exactly one asset's table. */
+static int infer_deps(loader *ld, size_t ai)
+{
+	tr_project *p = ld->p;
+	tr_asset *a = &p->assets[ai];
+	const tr_node *at = ld->asset_names[ai];
+	char **tables = NULL, path[300];
+	size_t n = 0;
+	int rc;
+
+	if (a->deps_declared || a->kind == TR_ASSET_COMMAND)
+		return 0;
+	if (tr_sql_tables_read(a->sql, &tables, &n))
+		return oom(ld->err);
+	snprintf(path, sizeof(path), "assets.%.200s", a->name);
+	rc = 0;
+	for (size_t t = 0; t < n && !rc; t++) {
+		char *key = project_table_key(tables[t]);
+		size_t up = SIZE_MAX, matches = 0;
+		int dup = 0;
+
+		if (!key) {
+			rc = oom(ld->err);
+			break;
+		}
+		for (size_t j = 0; j < p->n_assets; j++)
+			if (!strcmp(ld->table_keys[j], key)) {
+				up = j;
+				matches++;
+			}
+		free(key);
+		if (matches != 1 || up == ai)
+			continue; /* not an asset's table, or the asset's own */
+		for (size_t j = 0; j < a->n_deps; j++)
+			dup |= a->deps[j].asset == up;
+		if (!dup) {
+			tr_error why = {0};
+			tr_mapping *m = NULL;
+
+			if ((rc = default_mapping(&p->assets[up], a, &m, &why)))
+				rc = fail(ld->err, rc, at, path,
+					  "the SQL reads \"%s\", the table of asset \"%s\", but there is "
+					  "no default partition mapping from %s partitions to %s partitions: "
+					  "%s; declare the dependency with a mapping, e.g. deps: [{asset: %s, "
+					  "mapping: all}] (declared deps turn inference off)",
+					  tables[t], p->assets[up].name, partitions_text(&p->assets[up]),
+					  partitions_text(a), why.msg, p->assets[up].name);
+			else
+				rc = add_dep(ld, a, up, m, 1, a->line, a->col);
+		}
+	}
+	tr_strv_free(tables, n);
+	return rc;
+}
+
+/* ---- order and cycles -------------------------------------------------------------------- */
+
+/* A min-heap of asset indexes: the ready asset declared first comes out first. */
+typedef struct heap {
+	size_t *v, n;
+} heap;
+
+static void heap_push(heap *h, size_t x)
+{
+	size_t i = h->n++;
+
+	h->v[i] = x;
+	while (i && h->v[(i - 1) / 2] > h->v[i]) {
+		size_t parent = (i - 1) / 2, t = h->v[parent];
+
+		h->v[parent] = h->v[i];
+		h->v[i] = t;
+		i = parent;
+	}
+}
+
+static size_t heap_pop(heap *h)
+{
+	size_t top = h->v[0], i = 0;
+
+	h->v[0] = h->v[--h->n];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i, t;
+
+		if (l < h->n && h->v[l] < h->v[m])
+			m = l;
+		if (r < h->n && h->v[r] < h->v[m])
+			m = r;
+		if (m == i)
+			break;
+		t = h->v[m];
+		h->v[m] = h->v[i];
+		h->v[i] = t;
+		i = m;
+	}
+	return top;
+}
+
+static int build_downstream(loader *ld)
+{
+	tr_project *p = ld->p;
+	project_graph *g = ld->g;
+
+	for (size_t i = 0; i < p->n_assets; i++)
+		for (size_t k = 0; k < p->assets[i].n_deps; k++)
+			g->n_down[p->assets[i].deps[k].asset]++;
+	for (size_t i = 0; i < p->n_assets; i++) {
+		if (g->n_down[i] && !(g->down[i] = malloc(g->n_down[i] * sizeof(size_t))))
+			return oom(ld->err);
+		g->n_down[i] = 0;
+	}
+	/* ascending: assets are visited in index order */
+	for (size_t i = 0; i < p->n_assets; i++)
+		for (size_t k = 0; k < p->assets[i].n_deps; k++) {
+			size_t up = p->assets[i].deps[k].asset;
+
+			g->down[up][g->n_down[up]++] = i;
+		}
+	return 0;
+}
+
+/* Names a cycle among the assets not placed (placed[i] == 0), from the first declared one. */
+static int report_cycle(loader *ld, const unsigned char *placed)
+{
+	tr_project *p = ld->p;
+	size_t n = p->n_assets, cur = 0, *path = malloc((n + 1) * sizeof(size_t)), len = 0, start;
+	size_t *seen_at = malloc(n * sizeof(size_t)), first, best;
+	tr_buf text = TR_BUF_INIT;
+	const tr_asset_dep *dep = NULL;
+	char where[300];
+	int rc;
+
+	if (!path || !seen_at) {
+		free(path);
+		free(seen_at);
+		return oom(ld->err);
+	}
+	for (size_t i = 0; i < n; i++)
+		seen_at[i] = SIZE_MAX;
+	while (placed[cur])
+		cur++;
+	/* every unplaced asset has an unplaced dep: walk until an asset repeats */
+	while (seen_at[cur] == SIZE_MAX) {
+		seen_at[cur] = len;
+		path[len++] = cur;
+		for (size_t k = 0; k < p->assets[cur].n_deps; k++)
+			if (!placed[p->assets[cur].deps[k].asset]) {
+				cur = p->assets[cur].deps[k].asset;
+				break;
+			}
+	}
+	start = seen_at[cur];
+	best = start;
+	for (size_t i = start; i < len; i++)
+		if (path[i] < path[best])
+			best = i;
+	first = path[best];
+	for (size_t i = 0; i <= len - start; i++) {
+		size_t at = path[start + (best - start + i) % (len - start)];
+
+		tr_buf_addf(&text, "%s%s", i ? " -> " : "", p->assets[at].name);
+	}
+	{
+		size_t next = path[start + (best - start + 1) % (len - start)];
+
+		for (size_t k = 0; k < p->assets[first].n_deps; k++)
+			if (p->assets[first].deps[k].asset == next)
+				dep = &p->assets[first].deps[k];
+	}
+	{
+		tr_node pos = *ld->asset_names[first];
+
+		pos.line = dep ? dep->line : p->assets[first].line;
+		pos.col = dep ? dep->col : p->assets[first].col;
+		snprintf(where, sizeof(where), "assets.%.200s%s", p->assets[first].name,
+			 dep && dep->inferred ? "" : ".deps");
+		rc = bad(ld, &pos, where,
+			 "dependency cycle: %s (each asset depends on the next%s); remove one of "
+			 "these dependencies",
+			 tr_buf_str(&text),
+			 dep && dep->inferred ? "; some were inferred from the tables the SQL reads" : "");
+	}
+	tr_buf_release(&text);
+	free(path);
+	free(seen_at);
+	return rc;
+}
+
+static int compute_order(loader *ld)
+{
+	tr_project *p = ld->p;
+	size_t n = p->n_assets, *waiting = calloc(n + 1, sizeof(size_t)), placed_n = 0;
+	unsigned char *placed = calloc(n + 1, 1);
+	heap h = {malloc((n + 1) * sizeof(size_t)), 0};
+	int rc = 0;
+
+	p->order = malloc((n + 1) * sizeof(size_t));
+	if (!waiting || !placed || !h.v || !p->order) {
+		rc = oom(ld->err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(waiting[i] = p->assets[i].n_deps))
+			heap_push(&h, i);
+	while (h.n) {
+		size_t i = heap_pop(&h);
+
+		placed[i] = 1;
+		p->order[placed_n++] = i;
+		for (size_t k = 0; k < ld->g->n_down[i]; k++)
+			if (--waiting[ld->g->down[i][k]] == 0)
+				heap_push(&h, ld->g->down[i][k]);
+	}
+	if (placed_n < n)
+		rc = report_cycle(ld, placed);
+out:
+	free(waiting);
+	free(placed);
+	free(h.v);
+	return rc;
+}
+
+/* ---- the whole file ---------------------------------------------------------------------- */
+
+static int parse_top_partitions(loader *ld)
+{
+	tr_node *v = mut_get(ld->root, "partitions");
+	tr_project *p = ld->p;
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	if (v->kind != TR_NODE_MAP)
+		return bad(ld, v, "partitions",
+			   "expected a map of name -> definition, e.g. {monthly: {type: monthly, start: "
+			   "2024-01-01}}, got a %s",
+			   tr_node_kind_name(v));
+	if (v->n && !(p->partitions = calloc(v->n, sizeof(*p->partitions))))
+		return oom(ld->err);
+	for (size_t i = 0; i < v->n; i++) {
+		char path[300];
+		int rc;
+
+		snprintf(path, sizeof(path), "partitions.%.200s", tr_node_key(v, i));
+		if (!(p->partitions[i].name = xstrdup(tr_node_key(v, i))))
+			return oom(ld->err);
+		p->n_partitions++;
+		if (!p->partitions[i].name[0])
+			return bad(ld, v->items[2 * i], "partitions", "a definition's name is empty");
+		if ((rc = link_named_dimensions(ld, v->items[2 * i + 1], path)))
+			return rc;
+		if (strlen(path) + 1 < sizeof(path))
+			memcpy(path + strlen(path), ".", 2); /* the partitions module's path prefix */
+		if ((rc = tr_partdef_from_node(tr_node_value(v, i), path, &p->partitions[i].def,
+					       ld->err)))
+			return rc;
+	}
+	return 0;
+}
+
+static int check_url(loader *ld, const tr_node *root, const char *key, const char *const *schemes,
+		     const char *valid)
+{
+	const tr_node *v = tr_node_get(root, key);
+
+	if (!v)
+		return 0;
+	for (; *schemes; schemes++)
+		if (strncmp(v->scalar, *schemes, strlen(*schemes)) == 0 && v->scalar[strlen(*schemes)])
+			return 0;
+	return bad(ld, v, key, "\"%.200s\" is not a URL tranche knows (valid: %s)", v->scalar, valid);
+}
+
+static int parse_top(loader *ld, const tr_node *root)
+{
+	static const char *const warehouse_schemes[] = {"duckdb:", "parquet:", "postgres://",
+							"postgresql://", NULL};
+	static const char *const storage_schemes[] = {"sqlite:", "postgres://", "postgresql://",
+						      NULL};
+	tr_project *p = ld->p;
+	const char *s;
+	int rc;
+
+	if (root->kind != TR_NODE_MAP)
+		return bad(ld, root, NULL,
+			   "a project file is a map with name, warehouse, storage, partitions and "
+			   "assets; got a %s",
+			   tr_node_kind_name(root));
+	if ((rc = check_keys(ld, root, "top level", top_keys, ARRAY_LEN(top_keys))))
+		return rc;
+	if ((rc = get_text(ld, root, "name", "name", "the project's name", &s)))
+		return rc;
+	if (!s)
+		return bad(ld, tr_node_get(root, "name") ? tr_node_get(root, "name") : root, "name",
+			   "required: the project's name (e.g. name: sales)");
+	if ((rc = set_string(ld, &p->name, s)))
+		return rc;
+	if ((rc = get_text(ld, root, "warehouse", "warehouse", "a warehouse URL", &s)) ||
+	    (rc = set_string(ld, &p->warehouse, s ? s : "duckdb:data/warehouse.duckdb")) ||
+	    (s && (rc = check_url(ld, root, "warehouse", warehouse_schemes,
+				  "duckdb:PATH, parquet:DIR, postgres://..."))))
+		return rc;
+	if ((rc = get_text(ld, root, "storage", "storage", "a storage URL", &s)) ||
+	    (rc = set_string(ld, &p->storage, s ? s : "sqlite:.tranche/instance.db")) ||
+	    (s && (rc = check_url(ld, root, "storage", storage_schemes,
+				  "sqlite:PATH, postgres://..."))))
+		return rc;
+	return parse_top_partitions(ld);
+}
+
+static int parse_assets(loader *ld)
+{
+	tr_node *v = mut_get(ld->root, "assets");
+	tr_project *p = ld->p;
+	size_t n;
+	int rc;
+
+	if (v && tr_node_is_null(v))
+		v = NULL;
+	if (v && v->kind != TR_NODE_MAP)
+		return bad(ld, v, "assets",
+			   "expected a map of asset name -> asset, e.g. {orders: {sql: SELECT ...}}, "
+			   "got a %s",
+			   tr_node_kind_name(v));
+	n = v ? v->n : 0;
+	p->assets = calloc(n + 1, sizeof(tr_asset));
+	ld->asset_maps = calloc(n + 1, sizeof(*ld->asset_maps));
+	ld->asset_names = calloc(n + 1, sizeof(*ld->asset_names));
+	ld->table_keys = calloc(n + 1, sizeof(char *));
+	ld->g->down = calloc(n + 1, sizeof(size_t *));
+	ld->g->n_down = calloc(n + 1, sizeof(size_t));
+	ld->g->inline_defs = calloc(n + 1, sizeof(tr_partdef *));
+	if (!p->assets || !ld->asset_maps || !ld->asset_names || !ld->table_keys || !ld->g->down ||
+	    !ld->g->n_down || !ld->g->inline_defs)
+		return oom(ld->err);
+	for (size_t i = 0; i < n; i++) {
+		ld->asset_names[i] = v->items[2 * i];
+		ld->asset_maps[i] = v->items[2 * i + 1];
+		p->n_assets++;
+		if ((rc = parse_asset(ld, i, v->items[2 * i], v->items[2 * i + 1])))
+			return rc;
+		if (!(ld->table_keys[i] = project_table_key(p->assets[i].table)))
+			return oom(ld->err);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(ld->table_keys[j], ld->table_keys[i])) {
+				char path[300];
+
+				snprintf(path, sizeof(path), "assets.%.200s", p->assets[i].name);
+				return bad(ld,
+					   tr_node_get(ld->asset_maps[i], "table")
+						   ? tr_node_get(ld->asset_maps[i], "table")
+						   : ld->asset_names[i],
+					   path,
+					   "writes table \"%s\", which asset \"%s\" (line %d) writes too; "
+					   "give one of them another table:",
+					   p->assets[i].table, p->assets[j].name, p->assets[j].line);
+			}
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((rc = resolve_declared(ld, i)))
+			return rc;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = infer_deps(ld, i)))
+			return rc;
+	if ((rc = build_downstream(ld)))
+		return rc;
+	return compute_order(ld);
+}
+
+int tr_project_parse(const char *text, const char *origin, const char *dir, tr_project **out,
+		     tr_error *err)
+{
+	loader ld;
+	tr_node *root = NULL;
+	int rc;
+
+	*out = NULL;
+	memset(&ld, 0, sizeof(ld));
+	ld.err = err;
+	if (!origin)
+		origin = PROJECT_FILE;
+	ld.p = calloc(1, sizeof(*ld.p));
+	ld.g = calloc(1, sizeof(*ld.g));
+	if (!ld.p || !ld.g) {
+		free(ld.p);
+		free(ld.g);
+		return oom(err);
+	}
+	ld.p->internal = ld.g;
+	if (!(ld.p->path = xstrdup(origin)) || !(ld.p->dir = xstrdup(dir ? dir : "."))) {
+		rc = oom(err);
+		goto out;
+	}
+	if ((rc = tr_node_parse(text ? text : "", text ? strlen(text) : 0, origin, &root, err)))
+		goto out;
+	ld.root = root;
+	if ((rc = parse_top(&ld, root)))
+		goto out;
+	rc = parse_assets(&ld);
+out:
+	if (ld.table_keys)
+		tr_strv_free(ld.table_keys, ld.p->n_assets);
+	free(ld.asset_maps);
+	free(ld.asset_names);
+	tr_node_free(root);
+	if (rc) {
+		tr_project_free(ld.p);
+		return rc;
+	}
+	*out = ld.p;
+	return 0;
+}
+
+int tr_project_load(const char *path, tr_project **out, tr_error *err)
+{
+	struct stat st;
+	char *file = NULL, *text = NULL, *dir = NULL, *abs = NULL, *slash;
+	size_t len;
+	int errnum, rc;
+
+	*out = NULL;
+	if (!path || !*path)
+		path = ".";
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		file = path_join(path, PROJECT_FILE);
+	else
+		file = xstrdup(path);
+	if (!file)
+		return oom(err);
+	if (!(dir = xstrdup(file))) {
+		free(file);
+		return oom(err);
+	}
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		memcpy(dir, ".", 2);
+	rc = read_file(file, &text, &len, &errnum);
+	if (rc == TR_EIO && errnum == ENOENT) {
+		const char *base = slash ? slash + 1 : file;
+
+		if (strcmp(base, PROJECT_FILE) == 0)
+			rc = tr_error_set(err, TR_ENOTFOUND,
+					  "no " PROJECT_FILE " in %s (create one with \"tranche init\")",
+					  dir);
+		else
+			rc = tr_error_set(err, TR_ENOTFOUND,
+					  "no project file %s (create a project with \"tranche init\")",
+					  file);
+	} else if (rc == TR_EIO) {
+		rc = tr_error_set(err, TR_EIO, "cannot read %s: %s", file,
+				  errnum == EFBIG ? "larger than 16 MiB" : strerror(errnum));
+	} else if (rc) {
+		rc = oom(err);
+	} else if (memchr(text, '\0', len)) {
+		rc = tr_error_set(err, TR_EINVAL, "%s: contains a NUL byte: not a YAML text file", file);
+	} else if (!(abs = realpath(dir, NULL))) {
+		rc = tr_error_set(err, TR_EIO, "cannot resolve the directory %s: %s", dir,
+				  strerror(errno));
+	} else {
+		rc = tr_project_parse(text, file, abs, out, err);
+	}
+	free(abs);
+	free(text);
+	free(dir);
+	free(file);
+	return rc;
+}
+
+void tr_project_free(tr_project *p)
+{
+	project_graph *g;
+
+	if (!p)
+		return;
+	g = p->internal;
+	for (size_t i = 0; i < p->n_assets; i++) {
+		tr_asset *a = &p->assets[i];
+
+		free(a->name);
+		free(a->sql);
+		free(a->sql_file);
+		if (a->command)
+			tr_strv_free(a->command, a->command_argc);
+		free(a->output_format);
+		for (size_t k = 0; k < a->n_env; k++) {
+			free(a->env[k].key);
+			free(a->env[k].value);
+		}
+		free(a->env);
+		free(a->table);
+		free(a->partitions_name);
+		if (a->partition_expr)
+			tr_strv_free(a->partition_expr, a->n_partition_expr);
+		for (size_t k = 0; k < a->n_deps; k++)
+			tr_mapping_free(a->deps[k].mapping);
+		free(a->deps);
+		free(a->group);
+		free(a->description);
+		if (a->owners)
+			tr_strv_free(a->owners, a->n_owners);
+		for (size_t k = 0; k < a->n_tags; k++) {
+			free(a->tags[k].key);
+			free(a->tags[k].value);
+		}
+		free(a->tags);
+		free(a->code_version);
+		for (size_t k = 0; k < a->n_metadata; k++) {
+			free(a->metadata[k].name);
+			free(a->metadata[k].sql);
+		}
+		free(a->metadata);
+		for (size_t k = 0; k < a->n_checks; k++) {
+			free(a->checks[k].name);
+			free(a->checks[k].sql);
+			free(a->checks[k].description);
+		}
+		free(a->checks);
+	}
+	if (g) {
+		for (size_t i = 0; i < p->n_assets; i++) {
+			if (g->down)
+				free(g->down[i]);
+			if (g->inline_defs)
+				tr_partdef_free(g->inline_defs[i]);
+		}
+		free(g->down);
+		free(g->n_down);
+		free(g->inline_defs);
+		free(g);
+	}
+	free(p->assets);
+	for (size_t i = 0; i < p->n_partitions; i++) {
+		free(p->partitions[i].name);
+		tr_partdef_free(p->partitions[i].def);
+	}
+	free(p->partitions);
+	free(p->order);
+	free(p->name);
+	free(p->path);
+	free(p->dir);
+	free(p->warehouse);
+	free(p->storage);
+	free(p);
+}
+
+/* ---- lookups ------------------------------------------------------------------------------- */
+
+int tr_project_find(const tr_project *p, const char *name, size_t *index, tr_error *err)
+{
+	const char *near;
+
+	if (!find_asset(p, name, index))
+		return 0;
+	near = nearest_asset(p, name);
+	if (near)
+		return tr_error_set(err, TR_ENOTFOUND, "unknown asset \"%.200s\" (did you mean \"%s\"?)",
+				    name, near);
+	return tr_error_set(err, TR_ENOTFOUND, "unknown asset \"%.200s\"", name);
+}
+
+int tr_project_downstream(const tr_project *p, size_t i, size_t **out, size_t *n, tr_error *err)
+{
+	const project_graph *g = p->internal;
+
+	*out = NULL;
+	*n = 0;
+	if (i >= p->n_assets)
+		return tr_error_set(err, TR_EINVAL, "asset index %zu out of range (%zu assets)", i,
+				    p->n_assets);
+	if (!g->n_down[i])
+		return 0;
+	if (!(*out = malloc(g->n_down[i] * sizeof(size_t))))
+		return tr_error_set(err, TR_ENOMEM, "out of memory");
+	memcpy(*out, g->down[i], g->n_down[i] * sizeof(size_t));
+	*n = g->n_down[i];
+	return 0;
+}
+
+const char *project_asset_key(size_t i)
+{
+	return i < ARRAY_LEN(asset_keys) ? asset_keys[i].name : NULL;
+}
+
+const char *project_top_key(size_t i)
+{
+	return i < ARRAY_LEN(top_keys) ? top_keys[i] : NULL;
+}
