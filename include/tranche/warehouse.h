@@ -25,7 +25,12 @@
  * off: nothing reaches for the network.
  *
  * Errors: 0 or a negative TR_E* code with err filled; DuckDB's message is
- * kept and prefixed with what was being done ("asset monthly_sales: ...").
+ * kept, on one line, after what was being done ("running the query: Binder
+ * Error: ..."; the caller adds "asset monthly_sales: "). Codes: TR_EINVAL when
+ * the SQL is wrong (parser, binder, catalog errors, a missing parameter) or a
+ * load is refused (rows outside the slice, columns changed); TR_EIO for
+ * errors while running (conversion, division, I/O, conflicts, "interrupted");
+ * TR_ENOMEM when DuckDB runs out of memory.
  * Ownership: strings passed in are read during the call only; results
  * (tr_table, char *) belong to the caller.
  */
@@ -54,7 +59,7 @@ typedef enum {
 typedef struct tr_param {
 	const char *name;  /* without the '$' */
 	tr_param_type type;
-	const char *text;  /* TEXT */
+	const char *text;  /* TEXT (NULL binds SQL NULL) */
 	int64_t value;     /* TIMESTAMP (microseconds), BIGINT */
 	const char *const *list; /* TEXT_LIST: list_len strings */
 	size_t list_len;
@@ -64,8 +69,11 @@ typedef struct tr_param {
 
 /*
  * A query result held as text: every cell rendered as DuckDB's CAST(x AS
- * VARCHAR) would render it, NULL for SQL NULL. For printing, previews,
- * metadata and checks: small results, capped by the caller's max_rows.
+ * VARCHAR) would render it (TIMESTAMPTZ in the session's TimeZone, which is
+ * DuckDB's default: the TZ of the process), NULL for SQL NULL. For printing,
+ * previews, metadata and checks: small results, capped by the caller's
+ * max_rows. Every array and string is malloc'd separately; tr_table_release
+ * frees them all and zeroes the struct (a zeroed table is empty and valid).
  */
 typedef struct tr_table {
 	size_t ncols, nrows;
@@ -77,11 +85,25 @@ typedef struct tr_table {
 } tr_table;
 
 void tr_table_release(tr_table *t);
-/* Aligned text table with a header and rule, like DuckDB's or psql's. */
+/*
+ * Aligned text table with a header and rule, like psql's: " a | b" lines,
+ * numeric columns right-aligned, NULL shown as NULL, control characters
+ * escaped (\n, \t, \xNN) so that a row stays on one line, no trailing
+ * spaces. No footer: the caller says "(N rows)" or that more existed.
+ * Nothing is written for a table without columns.
+ */
 void tr_table_write_text(const tr_table *t, tr_buf *out);
-/* RFC 4180 CSV with a header row. NULL is an empty field. */
+/*
+ * CSV with a header row, quoted as RFC 4180 says (fields holding , " CR or LF
+ * are quoted, " doubled); lines end in LF, as DuckDB's COPY writes them.
+ * NULL is an empty field; the empty string is written "" to tell them apart.
+ */
 void tr_table_write_csv(const tr_table *t, tr_buf *out);
-/* An array of objects {column: value}; numeric columns as JSON numbers, NULL as null. */
+/*
+ * An array of objects {column: value}: numeric columns as JSON numbers (the
+ * text as is, so DECIMAL(38,10) and HUGEINT keep every digit; inf and nan
+ * as strings), BOOLEAN columns as true/false, NULL as null, the rest strings.
+ */
 void tr_table_write_json(const tr_table *t, tr_json *j);
 
 /* ---- opening ------------------------------------------------------------- */
@@ -98,8 +120,12 @@ const char *tr_warehouse_path(const tr_warehouse *wh);
 
 int tr_warehouse_connect(tr_warehouse *wh, tr_wconn **out, tr_error *err);
 void tr_wconn_close(tr_wconn *c);
-/* Stops the statement running on c (from any thread); it fails with TR_EINTR-like
-   TR_EIO "interrupted" and its transaction is rolled back. */
+/*
+ * Stops the operation running on c (from any thread): it fails with TR_EIO
+ * "...: interrupted" and its transaction is rolled back; c stays usable. An
+ * interrupt that arrives while no operation runs is forgotten: the next
+ * operation runs normally. c must stay open until this returns.
+ */
 void tr_wconn_interrupt(tr_wconn *c);
 
 /* ---- queries ------------------------------------------------------------- */
@@ -123,6 +149,9 @@ typedef enum {
 	TR_LOAD_FILE,      /* rows of `file` in `file_format` */
 	TR_LOAD_SCRIPT,    /* run `query` (several statements); tranche writes no rows itself */
 } tr_load_source;
+
+/* Rows kept of each metadata query's result. */
+#define TR_WAREHOUSE_METADATA_ROWS 20
 
 typedef struct tr_named_sql {
 	const char *name;
@@ -173,8 +202,15 @@ typedef struct tr_load_result {
  * only new columns (then ALTER TABLE ADD COLUMN), then DELETE the slice and
  * INSERT BY NAME; unpartitioned: CREATE OR REPLACE. SCRIPT: the statements run
  * in the transaction and row_count counts the slice of `table` if it exists.
- * On any error nothing is changed. result is filled on success (release with
- * tr_load_result_release); on failure it is left empty except stray_rows.
+ * On any error nothing is changed. result (may be NULL) is filled on success
+ * (release with tr_load_result_release); on failure it is left empty except
+ * stray_rows. Metadata results keep TR_WAREHOUSE_METADATA_ROWS rows at most.
+ *
+ * Several threads may load different slices of one table at once, even of a
+ * table that does not exist yet (a load that loses the race to create the
+ * table, its schema or a new column starts over). Two loads of the same slice
+ * at once conflict or duplicate rows: the caller keeps them apart.
+ * FILE: a relative path is relative to the current directory.
  */
 int tr_wconn_load(tr_wconn *c, const tr_load *load, tr_load_result *result, tr_error *err);
 void tr_load_result_release(tr_load_result *r);
@@ -188,13 +224,18 @@ int tr_wconn_wipe(tr_wconn *c, const char *table, const char *slice, const tr_pa
 		  size_t n_params, int64_t *deleted, tr_error *err);
 
 /*
- * Runs a check: sql returns the failing rows. *failing is their count; up to
- * max_sample of them are kept in sample (may be NULL).
+ * Runs a check: sql (one SELECT; a final ';' is allowed) returns the failing
+ * rows. *failing (may be NULL) is their count; up to max_sample of them are
+ * kept in sample (may be NULL; sample->truncated when more failed). The count
+ * and the sample come from one transaction.
  */
 int tr_wconn_check(tr_wconn *c, const char *sql, const tr_param *params, size_t n_params,
 		   size_t max_sample, int64_t *failing, tr_table *sample, tr_error *err);
 
-/* Appends identifier (maybe "schema.name") double-quoted for SQL text. */
+/*
+ * Appends identifier (maybe "schema.name") double-quoted for SQL text: every
+ * '.' separates parts ("s.t" -> "s"."t"), embedded '"' are doubled.
+ */
 void tr_sql_quote_ident(tr_buf *out, const char *ident);
 
 #endif
