@@ -11,6 +11,14 @@
 
 static const cli_command commands[] = {
 	{"init", cmd_init, "create a project to start from"},
+	{"assets", cmd_assets, "list the project's assets and how much of each is materialized"},
+	{"materialize", cmd_materialize, "write asset partitions into the warehouse"},
+	{"status", cmd_status, "count an asset's partitions by state, with their key ranges"},
+	{"runs", cmd_runs, "list the newest runs"},
+	{"logs", cmd_logs, "print a run's event log"},
+	{"checks", cmd_checks, "show the latest result of every asset check"},
+	{"query", cmd_query, "run SQL against the warehouse"},
+	{"wipe", cmd_wipe, "delete an asset's partitions (or table) and forget their status"},
 	{"partitions", cmd_partitions, "list partition keys, windows and mappings of a definition"},
 	{"version", cmd_version, "print the version"},
 	{NULL, NULL, NULL},

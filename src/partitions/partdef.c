@@ -92,13 +92,23 @@ int node_check_keys(const tr_node *map, const char *path, const char *const *all
 			continue;
 		for (const char *const *a = allowed; *a; a++)
 			tr_buf_addf(&list, "%s%s", a == allowed ? "" : ", ", *a);
-		if (near)
-			rc = node_error(err, map->items[2 * i], path,
-					"unknown key \"%s\" (did you mean \"%s\"? valid keys: %s)", key,
-					near, tr_buf_str(&list));
-		else
-			rc = node_error(err, map->items[2 * i], path,
-					"unknown key \"%s\" (valid keys: %s)", key, tr_buf_str(&list));
+		{
+			/* path is a prefix ("dimensions.a." or ""): say "dimensions.a: unknown key" */
+			size_t pl = strlen(path);
+			const char *sep = pl ? ": " : "";
+
+			if (pl && path[pl - 1] == '.')
+				pl--;
+			if (near)
+				rc = node_error(err, map->items[2 * i], "",
+						"%.*s%sunknown key \"%s\" (did you mean \"%s\"? valid "
+						"keys: %s)",
+						(int)pl, path, sep, key, near, tr_buf_str(&list));
+			else
+				rc = node_error(err, map->items[2 * i], "",
+						"%.*s%sunknown key \"%s\" (valid keys: %s)", (int)pl,
+						path, sep, key, tr_buf_str(&list));
+		}
 		tr_buf_release(&list);
 		return rc;
 	}

@@ -1,0 +1,340 @@
+/*
+ * cmd_runs.c — history: `tranche runs` (the newest runs), `tranche logs RUN`
+ * (a run's event log) and `tranche checks [ASSET]` (the latest result of each
+ * check per partition). Read-only: they open instance storage, never the
+ * warehouse, so they work while a run holds it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "tranche/json.h"
+#include "tranche/project.h"
+#include "tranche/storage.h"
+
+static int64_t now_ms(void)
+{
+	return (int64_t)time(NULL) * 1000;
+}
+
+static void duration_text(int64_t ms, char *buf, size_t n)
+{
+	if (ms < 0)
+		snprintf(buf, n, "-");
+	else if (ms < 10000)
+		snprintf(buf, n, "%.2f s", (double)ms / 1000.0);
+	else if (ms < 600000)
+		snprintf(buf, n, "%.0f s", (double)ms / 1000.0);
+	else
+		snprintf(buf, n, "%lld min", (long long)(ms / 60000));
+}
+
+static int parse_count(const char *s, const char *what, size_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s)
+		return 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end || v < 0)
+		return cli_failf(EXIT_USAGE, "%s: \"%s\" is not a number of 0 or more", what, s);
+	*out = (size_t)v;
+	return 0;
+}
+
+int cmd_runs(int argc, char **argv)
+{
+	cli_proj cp = {0};
+	int json = 0, rc;
+	const char *limit_arg = NULL;
+	size_t limit = 20, n = 0;
+	tr_run *runs = NULL;
+	tr_buf out = TR_BUF_INIT;
+	tr_error err = {0};
+	const cli_opt opts[] = {
+		{"json", 0, OPT_FLAG, NULL, "print JSON", &json},
+		{"limit", 'n', OPT_STRING, "N", "show the newest N runs (default 20; 0: all)", &limit_arg},
+		CLI_PROJ_OPTS(cp),
+		{NULL, 0, 0, NULL, NULL, NULL},
+	};
+
+	rc = cli_parse(argc, argv, opts, NULL, "tranche runs [--limit N] [--json]",
+		       "Lists the newest runs: id, status, start, duration, steps, selection and "
+		       "partitions.\nRuns whose process died are marked failed first.");
+	if (rc || (rc = parse_count(limit_arg, "--limit", &limit)))
+		goto out;
+	if ((rc = cli_proj_open(&cp, 0)))
+		goto out;
+	if (tr_storage_runs_reap(cp.storage, now_ms(), NULL, &err) ||
+	    tr_storage_runs_list(cp.storage, limit, &runs, &n, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (json) {
+		tr_json j;
+
+		tr_json_init(&j, &out, 0);
+		tr_json_array_begin(&j);
+		for (size_t k = 0; k < n; k++) {
+			const tr_run *r = &runs[k];
+
+			tr_json_object_begin(&j);
+			tr_json_kv_int(&j, "id", r->id);
+			tr_json_kv_string(&j, "status", r->status);
+			tr_json_kv_string(&j, "selection", r->selection);
+			tr_json_kv_string(&j, "partitions", r->partitions);
+			tr_json_kv_string(&j, "launched_by", r->launched_by);
+			tr_json_kv_int(&j, "created_at", r->created_at);
+			tr_json_key(&j, "ended_at");
+			if (r->ended_at)
+				tr_json_int(&j, r->ended_at);
+			else
+				tr_json_null(&j);
+			tr_json_key(&j, "steps");
+			tr_json_object_begin(&j);
+			tr_json_kv_int(&j, "total", r->steps_total);
+			tr_json_kv_int(&j, "succeeded", r->steps_succeeded);
+			tr_json_kv_int(&j, "failed", r->steps_failed);
+			tr_json_kv_int(&j, "skipped", r->steps_skipped);
+			tr_json_object_end(&j);
+			tr_json_kv_string(&j, "error", r->error);
+			tr_json_object_end(&j);
+		}
+		tr_json_array_end(&j);
+		tr_buf_addc(&out, '\n');
+	} else {
+		tr_buf_addf(&out, "%-5s %-9s %-19s %-9s %-22s %-24s %s\n", "RUN", "STATUS", "STARTED",
+			    "DURATION", "STEPS (ok/failed/skip)", "SELECTION", "PARTITIONS");
+		for (size_t k = 0; k < n; k++) {
+			const tr_run *r = &runs[k];
+			char started[32], dur[32], steps[48];
+
+			cli_time_text(r->created_at, started, sizeof(started));
+			duration_text(r->ended_at ? r->ended_at - r->created_at : -1, dur, sizeof(dur));
+			snprintf(steps, sizeof(steps), "%lld/%lld/%lld of %lld",
+				 (long long)r->steps_succeeded, (long long)r->steps_failed,
+				 (long long)r->steps_skipped, (long long)r->steps_total);
+			tr_buf_addf(&out, "%-5lld %-9s %-19s %-9s %-22s %-24s %s\n", (long long)r->id,
+				    r->status, started, dur, steps, r->selection ? r->selection : "",
+				    r->partitions && *r->partitions ? r->partitions : "-");
+		}
+		if (!n)
+			tr_buf_adds(&out, "(no runs yet: tranche materialize SELECTION)\n");
+	}
+	rc = cli_write(&out);
+out:
+	tr_runs_free(runs, n);
+	tr_buf_release(&out);
+	cli_proj_close(&cp);
+	return rc < 0 ? 0 : rc;
+}
+
+int cmd_logs(int argc, char **argv)
+{
+	cli_proj cp = {0};
+	cli_list pos = {0};
+	int json = 0, rc;
+	const char *asset = NULL;
+	tr_event_rec *evs = NULL;
+	size_t n = 0;
+	tr_run run = {0};
+	int have_run = 0;
+	long long id;
+	char *end;
+	tr_buf out = TR_BUF_INIT;
+	tr_error err = {0};
+	const cli_opt opts[] = {
+		{"json", 0, OPT_FLAG, NULL, "print JSON lines, one event each", &json},
+		{"asset", 'a', OPT_STRING, "ASSET", "only the events of ASSET", &asset},
+		CLI_PROJ_OPTS(cp),
+		{NULL, 0, 0, NULL, NULL, NULL},
+	};
+
+	rc = cli_parse(argc, argv, opts, &pos, "tranche logs RUN [--asset ASSET] [--json]",
+		       "Prints the event log of run RUN (its id, from tranche runs; \"last\" for "
+		       "the newest):\nsteps, materializations with their row counts, failures with "
+		       "their errors, check results,\nand the output of command assets.");
+	if (rc)
+		goto out;
+	if (pos.n != 1) {
+		rc = cli_failf(EXIT_USAGE, "logs takes one RUN id (got %zu); tranche runs lists them",
+			       pos.n);
+		goto out;
+	}
+	if ((rc = cli_proj_open(&cp, 0)))
+		goto out;
+	if (!strcmp(pos.items[0], "last")) {
+		tr_run *runs = NULL;
+		size_t nr = 0;
+
+		if (tr_storage_runs_list(cp.storage, 1, &runs, &nr, &err)) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		id = nr ? runs[0].id : 0;
+		tr_runs_free(runs, nr);
+		if (!nr) {
+			rc = cli_failf(EXIT_USAGE, "no runs yet: tranche materialize SELECTION");
+			goto out;
+		}
+	} else {
+		id = strtoll(pos.items[0], &end, 10);
+		if (!*pos.items[0] || *end || id <= 0) {
+			rc = cli_failf(EXIT_USAGE, "RUN: \"%s\" is not a run id (a number from "
+						   "tranche runs, or \"last\")",
+				       pos.items[0]);
+			goto out;
+		}
+	}
+	if (tr_storage_run_get(cp.storage, id, &run, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	have_run = 1;
+	if (asset) {
+		size_t i;
+
+		if (tr_project_find(cp.project, asset, &i, &err)) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+	}
+	if (tr_storage_events_list(cp.storage, id, asset, 0, 0, &evs, &n, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const tr_event_rec *e = &evs[k];
+
+		if (json) {
+			tr_json j;
+
+			tr_json_init(&j, &out, 0);
+			tr_json_object_begin(&j);
+			tr_json_kv_int(&j, "id", e->id);
+			tr_json_kv_int(&j, "run_id", e->run_id);
+			tr_json_kv_int(&j, "ts", e->ts);
+			tr_json_kv_string(&j, "type", e->type);
+			tr_json_kv_string(&j, "asset", e->asset);
+			tr_json_kv_string(&j, "partition", e->partition);
+			if (e->check)
+				tr_json_kv_string(&j, "check", e->check);
+			tr_json_kv_string(&j, "message", e->message);
+			if (e->data) {
+				/* data is JSON text already written by tranche's writer */
+				tr_json_key(&j, "data");
+				tr_json_raw(&j, e->data);
+			}
+			tr_json_object_end(&j);
+			tr_buf_addc(&out, '\n');
+		} else {
+			char ts[32];
+
+			cli_time_text(e->ts, ts, sizeof(ts));
+			tr_buf_addf(&out, "%s  %-15s %s%s%s%s%s%s%s\n", ts, e->type,
+				    e->asset ? e->asset : "", e->partition && *e->partition ? " " : "",
+				    e->partition ? e->partition : "", e->check ? " " : "",
+				    e->check ? e->check : "", e->message ? ": " : "",
+				    e->message ? e->message : "");
+		}
+	}
+	if (!json)
+		tr_buf_addf(&out, "run %lld: %s\n", id, run.status);
+	rc = cli_write(&out);
+out:
+	if (have_run)
+		tr_run_release(&run);
+	tr_event_recs_free(evs, n);
+	tr_buf_release(&out);
+	cli_proj_close(&cp);
+	cli_list_release(&pos);
+	return rc < 0 ? 0 : rc;
+}
+
+int cmd_checks(int argc, char **argv)
+{
+	cli_proj cp = {0};
+	cli_list pos = {0};
+	int json = 0, rc;
+	tr_check_status *rows = NULL;
+	size_t n = 0, failing = 0;
+	tr_buf out = TR_BUF_INIT;
+	tr_error err = {0};
+	const cli_opt opts[] = {
+		{"json", 0, OPT_FLAG, NULL, "print JSON", &json},
+		CLI_PROJ_OPTS(cp),
+		{NULL, 0, 0, NULL, NULL, NULL},
+	};
+
+	rc = cli_parse(argc, argv, opts, &pos, "tranche checks [ASSET] [--json]",
+		       "Shows the latest result of every check (of ASSET, or of all assets), per "
+		       "partition.\nExits 1 when an error-severity check is failing.");
+	if (rc)
+		goto out;
+	if (pos.n > 1) {
+		rc = cli_failf(EXIT_USAGE, "checks takes at most one ASSET (got %zu)", pos.n);
+		goto out;
+	}
+	if ((rc = cli_proj_open(&cp, 0)))
+		goto out;
+	if (pos.n) {
+		size_t i;
+
+		if (tr_project_find(cp.project, pos.items[0], &i, &err)) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+	}
+	if (tr_storage_check_status(cp.storage, pos.n ? pos.items[0] : NULL, &rows, &n, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	tr_json j;
+
+	tr_json_init(&j, &out, 0);
+	if (json)
+		tr_json_array_begin(&j);
+	else
+		tr_buf_addf(&out, "%-28s %-28s %-20s %-7s %-8s %s\n", "ASSET", "CHECK", "PARTITION",
+			    "RESULT", "SEVERITY", "DETAILS");
+	for (size_t k = 0; k < n; k++) {
+		const tr_check_status *c = &rows[k];
+
+		if (!c->passed && !strcmp(c->severity, "error"))
+			failing++;
+		if (json) {
+			tr_json_object_begin(&j);
+			tr_json_kv_string(&j, "asset", c->asset);
+			tr_json_kv_string(&j, "check", c->check);
+			tr_json_kv_string(&j, "partition", c->partition);
+			tr_json_kv_bool(&j, "passed", c->passed);
+			tr_json_kv_string(&j, "severity", c->severity);
+			tr_json_kv_string(&j, "message", c->message);
+			tr_json_kv_int(&j, "run_id", c->run_id);
+			tr_json_kv_int(&j, "ts", c->ts);
+			tr_json_object_end(&j);
+		} else {
+			tr_buf_addf(&out, "%-28s %-28s %-20s %-7s %-8s %s\n", c->asset, c->check,
+				    *c->partition ? c->partition : "-", c->passed ? "passed" : "FAILED",
+				    c->severity, c->message ? c->message : "");
+		}
+	}
+	if (json) {
+		tr_json_array_end(&j);
+		tr_buf_addc(&out, '\n');
+	}
+	else if (!n)
+		tr_buf_adds(&out, "(no check has run yet)\n");
+	rc = cli_write(&out);
+	if (!rc && failing)
+		rc = EXIT_NO;
+out:
+	tr_check_status_free(rows, n);
+	tr_buf_release(&out);
+	cli_proj_close(&cp);
+	cli_list_release(&pos);
+	return rc < 0 ? 0 : rc;
+}
