@@ -27,8 +27,10 @@ static void partitions_text(const tr_asset *a, const tr_asset_state *s, tr_buf *
 		tr_buf_adds(out, "-");
 		return;
 	}
-	tr_buf_addf(out, "%s%s%s (%lld)", a->partitions_name ? a->partitions_name : "",
-		    a->partitions_name ? ": " : "", tr_partdef_type_name(a->partdef),
+	const char *type = tr_partdef_type_name(a->partdef);
+	int named = a->partitions_name && strcmp(a->partitions_name, type);
+
+	tr_buf_addf(out, "%s%s%s (%lld)", named ? a->partitions_name : "", named ? ": " : "", type,
 		    (long long)s->total);
 }
 

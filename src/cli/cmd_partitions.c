@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "tranche/json.h"
 #include "tranche/partitions.h"
+#include "tranche/project.h"
 #include "tranche/storage.h"
 #include "tranche/time.h"
 
@@ -36,21 +37,102 @@ typedef struct dyn_source {
 	const args *a;
 } dyn_source;
 
+/* The project in DIR (or the current directory), if there is a tranche.yaml; NULL otherwise. */
+static tr_project *find_project(const args *a, tr_error *err, int *rc)
+{
+	tr_buf path = TR_BUF_INIT;
+	tr_project *p = NULL;
+	struct stat sb;
+
+	*rc = 0;
+	if (a->dir)
+		tr_buf_addf(&path, "%s/", a->dir);
+	tr_buf_adds(&path, "tranche.yaml");
+	if (!a->storage && stat(tr_buf_str(&path), &sb) == 0)
+		*rc = tr_project_load(tr_buf_str(&path), &p, err);
+	tr_buf_release(&path);
+	return p;
+}
+
+/*
+ * Where dynamic keys live: --storage; else the storage of the project in DIR
+ * (its URL's relative path taken from the project's directory); else
+ * DIR/.tranche/instance.db. *exists says whether that database exists yet.
+ */
 static char *storage_url(const args *a, int *exists)
 {
 	tr_buf b = TR_BUF_INIT;
 	struct stat st;
+	tr_error err = {0};
+	int rc;
+	tr_project *p = find_project(a, &err, &rc);
 
 	if (a->storage) {
 		tr_buf_adds(&b, a->storage);
 		*exists = 1;
 		return tr_buf_detach(&b, NULL);
 	}
-	if (a->dir)
-		tr_buf_addf(&b, "%s/", a->dir);
-	tr_buf_adds(&b, DEFAULT_STORAGE);
+	if (p && !strncmp(p->storage, "sqlite:", 7)) {
+		const char *path = p->storage + 7;
+
+		if (path[0] != '/' && strcmp(path, ":memory:"))
+			tr_buf_addf(&b, "%s/%s", p->dir, path);
+		else
+			tr_buf_adds(&b, path);
+	} else if (p) {
+		tr_buf_adds(&b, p->storage);
+		*exists = 1;
+		tr_project_free(p);
+		return tr_buf_detach(&b, NULL);
+	} else {
+		if (a->dir)
+			tr_buf_addf(&b, "%s/", a->dir);
+		tr_buf_adds(&b, DEFAULT_STORAGE);
+	}
+	tr_project_free(p);
 	*exists = stat(tr_buf_str(&b), &st) == 0;
 	return tr_buf_detach(&b, NULL);
+}
+
+static int has_dynamic(const tr_partdef *def, const char *name, tr_buf *names)
+{
+	int found = 0;
+
+	if (!def)
+		return 0;
+	if (tr_partdef_kind(def) == TR_PART_DYNAMIC) {
+		const char *dn = tr_partdef_dynamic_name(def);
+
+		if (!strstr(tr_buf_str(names), dn))
+			tr_buf_addf(names, "%s%s", names->len ? ", " : "", dn);
+		return !strcmp(dn, name);
+	}
+	for (size_t d = 0; tr_partdef_kind(def) == TR_PART_MULTI && d < tr_partdef_dimension_count(def); d++)
+		found |= has_dynamic(tr_partdef_dimension(def, d), name, names);
+	return found;
+}
+
+/* With a project: NAME must be one of its dynamic partitions definitions. */
+static int check_dynamic_name(const args *a, const char *name, tr_error *err)
+{
+	tr_buf names = TR_BUF_INIT;
+	int rc, found = 0;
+	tr_project *p = find_project(a, err, &rc);
+
+	if (rc || !p)
+		return rc;
+	for (size_t i = 0; i < p->n_partitions; i++)
+		found |= has_dynamic(p->partitions[i].def, name, &names);
+	for (size_t i = 0; i < p->n_assets; i++)
+		found |= has_dynamic(p->assets[i].partdef, name, &names);
+	if (!found)
+		rc = tr_error_set(err, TR_ENOTFOUND,
+				  "project %s has no dynamic partitions named \"%s\" (%s%s)", p->name,
+				  name, names.len ? "it has: " : "it has none; declare one with type: dynamic",
+				  tr_buf_str(&names));
+	tr_buf_release(&names);
+	tr_project_free(p);
+	return rc;
 }
 
 /* Splits "k1,k2,..." into malloc'd keys; on failure nothing stays allocated. */
@@ -487,6 +569,8 @@ static int run_add_delete(args *a, int add, tr_error *err)
 	for (size_t i = 1; add && i < a->pos.n; i++)
 		if ((rc = tr_partition_key_check(a->pos.items[i], 1, err)))
 			return rc;
+	if ((rc = check_dynamic_name(a, a->pos.items[0], err)))
+		return rc;
 	if ((rc = open_storage(a, &st, err)))
 		return rc;
 	if (add)
@@ -522,6 +606,8 @@ static int run_list(args *a, tr_error *err)
 
 	if (a->pos.n > 1)
 		return tr_error_set(err, TR_EINVAL, "partitions list takes at most one NAME");
+	if (a->pos.n && (rc = check_dynamic_name(a, a->pos.items[0], err)))
+		return rc;
 	{
 		int exists;
 

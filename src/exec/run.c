@@ -139,7 +139,7 @@ static int batch_flush(struct batch *b, tr_storage *st, tr_error *err)
 
 /* ---- the plan ------------------------------------------------------------------------ */
 
-enum { ST_PENDING, ST_OK, ST_FAILED, ST_SKIPPED };
+enum { ST_PENDING, ST_OK, ST_FAILED, ST_SKIPPED, ST_BLOCKED /* ok, but a blocking check failed */ };
 
 struct plan_asset {
 	int selected;
@@ -455,6 +455,8 @@ static char *materialization_data(const tr_asset *a, const tr_load_result *res,
 struct cmd_log {
 	struct run *r;
 	const char *asset, *partition;
+	char last[240]; /* the last line of output (stderr preferred), for the failure message */
+	int last_is_stderr;
 };
 
 static void on_cmd_line(void *ctx, int is_stderr, const char *line, size_t len)
@@ -463,6 +465,10 @@ static void on_cmd_line(void *ctx, int is_stderr, const char *line, size_t len)
 	struct batch *b = &cl->r->batch;
 	tr_event *ev = batch_add(b, cl->r->run_id, "log", cl->asset, cl->partition);
 
+	if (len && (is_stderr || !cl->last_is_stderr)) {
+		snprintf(cl->last, sizeof(cl->last), "%.*s", (int)len, line);
+		cl->last_is_stderr = is_stderr;
+	}
 	if (!ev)
 		return;
 	ev->message = batch_keep(b, strndup(line, len));
@@ -620,7 +626,7 @@ static int run_command(struct run *r, size_t i, const tr_partition_params *pp, c
 	tr_buf dir = TR_BUF_INIT, out = TR_BUF_INIT, msgs = TR_BUF_INIT;
 	char **env = NULL, **argv = NULL;
 	size_t n_env = 0, max_env;
-	struct cmd_log cl = {r, a->name, pp->key};
+	struct cmd_log cl = {r, a->name, pp->key, "", 0};
 	cmd_spec spec = {0};
 	cmd_result res;
 	struct stat sb;
@@ -698,7 +704,13 @@ static int run_command(struct run *r, size_t i, const tr_partition_params *pp, c
 		char how[128];
 
 		cmd_describe(&res, a->timeout_ms, how, sizeof(how));
-		rc = tr_error_set(err, res.canceled ? TR_EIO : TR_EIO, "the command %s", how);
+		if (cl.last[0])
+			rc = tr_error_set(err, TR_EIO, "the command %s (its last %s line: \"%s\"; all "
+						       "of it: tranche logs %lld)",
+					  how, cl.last_is_stderr ? "stderr" : "output", cl.last,
+					  (long long)r->run_id);
+		else
+			rc = tr_error_set(err, TR_EIO, "the command %s", how);
 		goto out;
 	}
 	if (stat(tr_buf_str(&out), &sb)) {
@@ -886,7 +898,8 @@ static int run_step(struct run *r, size_t i, int64_t index, int *fatal, tr_error
 		if (ev) {
 			char msg[64];
 
-			snprintf(msg, sizeof(msg), "%lld rows", (long long)res.row_count);
+			snprintf(msg, sizeof(msg), "%lld row%s", (long long)res.row_count,
+				 res.row_count == 1 ? "" : "s");
 			ev->message = batch_dup(&r->batch, msg);
 			ev->data = batch_keep(&r->batch, data);
 			data = NULL;
@@ -905,7 +918,7 @@ static int run_step(struct run *r, size_t i, int64_t index, int *fatal, tr_error
 	if ((rc = batch_flush(&r->batch, r->st, err)))
 		*fatal = 1;
 	if (state == ST_OK && blocked)
-		state = ST_SKIPPED + 1; /* ok, but downstream must not run */
+		state = ST_BLOCKED; /* downstream must not run */
 out:
 	free(data);
 	free(file);
@@ -1020,7 +1033,7 @@ static int execute(struct run *r, tr_error *err)
 			else if (state == ST_SKIPPED)
 				r->report->skipped++;
 			else
-				r->report->succeeded++; /* ok but blocked by a check */
+				r->report->succeeded++; /* ST_BLOCKED: written, but a blocking check failed */
 			if (state != ST_OK) {
 				if (pa->parts)
 					tr_keyset_add(&pa->bad, index);
