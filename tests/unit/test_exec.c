@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "exec/exec_int.h"
+#include "tranche/exec.h"
+#include "tranche/project.h"
 
 struct lines {
 	char text[4096];
@@ -143,6 +145,122 @@ static void test_long_line_cut(void **state)
 	assert_int_equal(l.n_out, 3); /* 8192 + 8192 + 3616 */
 }
 
+/* ---- parameters and slices (params.c) ------------------------------------------------ */
+
+static const char project_yaml[] =
+	"name: p\n"
+	"assets:\n"
+	"  ny:\n"
+	"    partitions: {type: daily, start: 2024-03-09, timezone: America/New_York}\n"
+	"    partition_expr: day\n"
+	"    sql: SELECT 1 AS day\n"
+	"  cats:\n"
+	"    partitions: {type: static, keys: [\"Home and Garden\", \"O'Reilly\"]}\n"
+	"    partition_expr: category\n"
+	"    sql: SELECT 1 AS category\n"
+	"  cube:\n"
+	"    partitions:\n"
+	"      type: multi\n"
+	"      dimensions:\n"
+	"        region: {type: static, keys: [eu, us]}\n"
+	"        day: {type: daily, start: 2024-01-01}\n"
+	"        category: {type: static, keys: [Books, Toys]}\n"
+	"    partition_expr: {day: d, category: c, region: r}\n"
+	"    sql: SELECT 1 AS d\n"
+	"  plain:\n"
+	"    sql: SELECT 1 AS x\n";
+
+static const tr_param *find_param(const tr_partition_params *pp, const char *name)
+{
+	for (size_t i = 0; i < pp->n; i++)
+		if (!strcmp(pp->params[i].name, name))
+			return &pp->params[i];
+	return NULL;
+}
+
+static void make_params(const tr_project *p, const char *asset, const char *key,
+			tr_partitions **parts, tr_partition_params *pp)
+{
+	tr_error err = {0};
+	size_t i;
+	int64_t index = 0;
+
+	assert_ok(tr_project_find(p, asset, &i, &err), &err);
+	assert_ok(tr_asset_partitions(p, NULL, i, 1735689600 /* 2025-01-01 */, parts, &err), &err);
+	if (*parts)
+		assert_ok(tr_partitions_index(*parts, key, &index, &err), &err);
+	assert_ok(tr_partition_params_make(p, i, *parts, index, pp, &err), &err);
+}
+
+static void test_params_time_wall_clock(void **state)
+{
+	tr_project *p = NULL;
+	tr_partitions *parts = NULL;
+	tr_partition_params pp;
+	tr_error err = {0};
+	const tr_param *start, *end;
+
+	(void)state;
+	assert_ok(tr_project_parse(project_yaml, "t.yaml", ".", &p, &err), &err);
+	/* 2024-03-10 in New York is 23 hours long (DST starts): the bound values are wall clock */
+	make_params(p, "ny", "2024-03-10", &parts, &pp);
+	start = find_param(&pp, "partition_start");
+	end = find_param(&pp, "partition_end");
+	assert_non_null(start);
+	assert_int_equal(start->type, TR_PARAM_TIMESTAMP);
+	assert_int_equal(start->value, (int64_t)1710028800 * 1000000); /* 2024-03-10 00:00 */
+	assert_int_equal(end->value, (int64_t)1710115200 * 1000000);   /* 2024-03-11 00:00 */
+	assert_int_equal(pp.end - pp.start, 23 * 3600);                  /* the real instants */
+	assert_string_equal(find_param(&pp, "partition_key")->text, "2024-03-10");
+	assert_string_equal(pp.slice, "(day) >= $partition_start AND (day) < $partition_end");
+	tr_partition_params_release(&pp);
+	tr_partitions_free(parts);
+	tr_project_free(p);
+}
+
+static void test_params_static_and_multi(void **state)
+{
+	tr_project *p = NULL;
+	tr_partitions *parts = NULL;
+	tr_partition_params pp;
+	tr_error err = {0};
+	const tr_param *keys;
+
+	(void)state;
+	assert_ok(tr_project_parse(project_yaml, "t.yaml", ".", &p, &err), &err);
+	make_params(p, "cats", "O'Reilly", &parts, &pp);
+	assert_string_equal(find_param(&pp, "partition_key")->text, "O'Reilly");
+	keys = find_param(&pp, "partition_keys");
+	assert_int_equal(keys->type, TR_PARAM_TEXT_LIST);
+	assert_int_equal(keys->list_len, 1);
+	assert_string_equal(keys->list[0], "O'Reilly");
+	/* the value never enters the SQL text */
+	assert_string_equal(pp.slice, "(category) = $partition_key");
+	assert_null(find_param(&pp, "partition_start"));
+	tr_partition_params_release(&pp);
+	tr_partitions_free(parts);
+
+	make_params(p, "cube", "Toys|2024-01-02|us", &parts, &pp);
+	assert_string_equal(find_param(&pp, "partition_key_category")->text, "Toys");
+	assert_string_equal(find_param(&pp, "partition_key_day")->text, "2024-01-02");
+	assert_string_equal(find_param(&pp, "partition_key_region")->text, "us");
+	assert_int_equal(find_param(&pp, "partition_start_day")->value,
+			 (int64_t)1704153600 * 1000000);
+	assert_int_equal(find_param(&pp, "partition_start")->value, (int64_t)1704153600 * 1000000);
+	assert_string_equal(pp.slice, "(c) = $partition_key_category AND (d) >= $partition_start_day "
+				      "AND (d) < $partition_end_day AND (r) = $partition_key_region");
+	tr_partition_params_release(&pp);
+	tr_partitions_free(parts);
+
+	make_params(p, "plain", NULL, &parts, &pp);
+	assert_null(parts);
+	assert_int_equal(pp.n, 0);
+	assert_null(pp.slice);
+	assert_string_equal(pp.key, "");
+	tr_partition_params_release(&pp);
+	tr_project_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +271,8 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_long_line_cut),
+		cmocka_unit_test(test_params_time_wall_clock),
+		cmocka_unit_test(test_params_static_and_multi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
