@@ -49,6 +49,18 @@ static int set_value(const cli_opt *o, const char *v)
 	return 0;
 }
 
+/*
+ * An argument that starts with '-' but has white space before any '=' is not
+ * an option: it is text, such as SQL that starts with a "-- comment".
+ */
+static int looks_like_text(const char *a)
+{
+	for (const char *c = a; *c && *c != '='; c++)
+		if (*c == ' ' || *c == '\n' || *c == '\t')
+			return 1;
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, const cli_opt *opts, cli_list *pos, const char *usage,
 	      const char *description)
 {
@@ -59,7 +71,7 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, cli_list *pos, const c
 		const cli_opt *o = NULL;
 		char name[64];
 
-		if (only_pos || a[0] != '-' || !a[1]) {
+		if (only_pos || a[0] != '-' || !a[1] || looks_like_text(a)) {
 			if (!pos) {
 				fprintf(stderr, "tranche: unexpected argument \"%s\"\nusage: %s\n", a,
 					usage);
@@ -207,4 +219,85 @@ int cli_write(const tr_buf *b)
 	if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
 		return EXIT_NO;
 	return fflush(stdout) ? EXIT_NO : 0;
+}
+
+/* ---- aligned listings ---------------------------------------------------------------- */
+
+void cli_columns_init(cli_columns *c, size_t ncols, const char *const *headers)
+{
+	memset(c, 0, sizeof(*c));
+	c->ncols = ncols;
+	cli_columns_row(c, headers);
+}
+
+void cli_columns_row(cli_columns *c, const char *const *cells)
+{
+	if (c->failed)
+		return;
+	if (c->nrows == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		char **grown = realloc(c->cells, cap * c->ncols * sizeof(*grown));
+
+		if (!grown) {
+			c->failed = 1;
+			return;
+		}
+		c->cells = grown;
+		c->cap = cap;
+	}
+	for (size_t k = 0; k < c->ncols; k++) {
+		char *copy = strdup(cells[k] ? cells[k] : "-");
+
+		if (!copy)
+			c->failed = 1;
+		c->cells[c->nrows * c->ncols + k] = copy;
+	}
+	c->nrows++;
+}
+
+/* Width on a terminal: UTF-8 continuation bytes take no column. */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xC0) != 0x80;
+	return w;
+}
+
+void cli_columns_flush(cli_columns *c, tr_buf *out)
+{
+	size_t *width = calloc(c->ncols ? c->ncols : 1, sizeof(*width));
+
+	if (!width || c->failed)
+		out->failed = 1;
+	for (size_t r = 0; width && r < c->nrows; r++)
+		for (size_t k = 0; k < c->ncols; k++) {
+			const char *cell = c->cells[r * c->ncols + k];
+			size_t w = cell ? text_width(cell) : 0;
+
+			if (w > width[k])
+				width[k] = w;
+		}
+	for (size_t r = 0; width && !c->failed && r < c->nrows; r++) {
+		for (size_t k = 0; k < c->ncols; k++) {
+			const char *cell = c->cells[r * c->ncols + k];
+
+			tr_buf_adds(out, cell);
+			if (k + 1 < c->ncols)
+				for (size_t pad = text_width(cell); pad < width[k] + 2; pad++)
+					tr_buf_addc(out, ' ');
+		}
+		tr_buf_addc(out, '\n');
+	}
+	free(width);
+	cli_columns_release(c);
+}
+
+void cli_columns_release(cli_columns *c)
+{
+	for (size_t i = 0; i < c->nrows * c->ncols; i++)
+		free(c->cells[i]);
+	free(c->cells);
+	memset(c, 0, sizeof(*c));
 }

@@ -63,6 +63,23 @@ int cli_now(const char *now_arg, int64_t *now, tr_error *err);
 /* Writes the buffer to stdout; 0 or EXIT_NO on a write error. */
 int cli_write(const tr_buf *b);
 
+/*
+ * Listings as aligned columns (headers in capitals, two spaces between
+ * columns, the last one unpadded), widths from the contents. Cells are copied.
+ */
+typedef struct cli_columns {
+	size_t ncols, nrows, cap;
+	char **cells; /* row-major, row 0 = headers */
+	int failed;
+} cli_columns;
+void cli_columns_init(cli_columns *c, size_t ncols, const char *const *headers);
+/* Adds one row of ncols cells (NULL cells print as "-"). */
+void cli_columns_row(cli_columns *c, const char *const *cells);
+/* Appends the listing to out and frees c. */
+void cli_columns_flush(cli_columns *c, tr_buf *out);
+/* Frees c without printing. */
+void cli_columns_release(cli_columns *c);
+
 /* ---- cli_project.c: commands that work on a project ---------------------- */
 
 typedef struct tr_project tr_project;

@@ -51,6 +51,7 @@ int cmd_assets(int argc, char **argv)
 	tr_buf out = TR_BUF_INIT;
 	tr_error err = {0};
 	tr_json j;
+	cli_columns cols = {0};
 	const cli_opt opts[] = {
 		{"json", 0, OPT_FLAG, NULL, "print JSON", &json},
 		CLI_PROJ_OPTS(cp),
@@ -82,8 +83,10 @@ int cmd_assets(int argc, char **argv)
 		tr_json_init(&j, &out, 0);
 		tr_json_array_begin(&j);
 	} else {
-		tr_buf_addf(&out, "%-28s %-8s %-10s %-24s %-28s %s\n", "ASSET", "KIND", "GROUP",
-			    "PARTITIONS", "DEPS", "MATERIALIZED  FAILED  MISSING");
+		static const char *const headers[] = {"ASSET", "KIND", "GROUP", "PARTITIONS",
+						      "DEPS", "MATERIALIZED", "FAILED", "MISSING"};
+
+		cli_columns_init(&cols, 8, headers);
 	}
 	for (size_t k = 0; k < cp.project->n_assets; k++) {
 		size_t i = cp.project->order[k];
@@ -133,16 +136,24 @@ int cmd_assets(int argc, char **argv)
 			tr_json_object_end(&j);
 			tr_json_object_end(&j);
 		} else {
-			char mat[48];
+			char mat[48], failed[24], missing[24];
+			const char *row[8];
 
 			partitions_text(a, &s, &pt);
 			deps_text(cp.project, a, &dt);
 			snprintf(mat, sizeof(mat), "%lld/%lld", (long long)tr_keyset_count(&s.materialized),
 				 (long long)s.total);
-			tr_buf_addf(&out, "%-28s %-8s %-10s %-24s %-28s %-13s %-7lld %lld\n", a->name,
-				    kind_name(a->kind), a->group, tr_buf_str(&pt), tr_buf_str(&dt), mat,
-				    (long long)tr_keyset_count(&s.failed),
-				    (long long)tr_keyset_count(&s.missing));
+			snprintf(failed, sizeof(failed), "%lld", (long long)tr_keyset_count(&s.failed));
+			snprintf(missing, sizeof(missing), "%lld", (long long)tr_keyset_count(&s.missing));
+			row[0] = a->name;
+			row[1] = kind_name(a->kind);
+			row[2] = a->group;
+			row[3] = tr_buf_str(&pt);
+			row[4] = tr_buf_str(&dt);
+			row[5] = mat;
+			row[6] = failed;
+			row[7] = missing;
+			cli_columns_row(&cols, row);
 		}
 		tr_buf_release(&pt);
 		tr_buf_release(&dt);
@@ -152,9 +163,12 @@ int cmd_assets(int argc, char **argv)
 	if (json) {
 		tr_json_array_end(&j);
 		tr_buf_addc(&out, '\n');
+	} else {
+		cli_columns_flush(&cols, &out);
 	}
 	rc = cli_write(&out);
 out:
+	cli_columns_release(&cols);
 	free(selected);
 	tr_buf_release(&out);
 	cli_proj_close(&cp);

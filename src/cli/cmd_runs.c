@@ -106,21 +106,32 @@ int cmd_runs(int argc, char **argv)
 		tr_json_array_end(&j);
 		tr_buf_addc(&out, '\n');
 	} else {
-		tr_buf_addf(&out, "%-5s %-9s %-19s %-9s %-22s %-24s %s\n", "RUN", "STATUS", "STARTED",
-			    "DURATION", "STEPS (ok/failed/skip)", "SELECTION", "PARTITIONS");
+		static const char *const headers[] = {"RUN", "STATUS", "STARTED", "DURATION",
+						      "STEPS", "FAILED", "SKIPPED", "SELECTION",
+						      "PARTITIONS"};
+		cli_columns cols;
+
+		cli_columns_init(&cols, 9, headers);
 		for (size_t k = 0; k < n; k++) {
 			const tr_run *r = &runs[k];
-			char started[32], dur[32], steps[48];
+			char id[24], started[32], dur[32], steps[48], failed[24], skipped[24];
+			const char *row[9] = {id, r->status, started, dur, steps, failed, skipped,
+					      r->selection,
+					      r->partitions && *r->partitions ? r->partitions : NULL};
 
+			snprintf(id, sizeof(id), "%lld", (long long)r->id);
 			cli_time_text(r->created_at, started, sizeof(started));
 			duration_text(r->ended_at ? r->ended_at - r->created_at : -1, dur, sizeof(dur));
-			snprintf(steps, sizeof(steps), "%lld/%lld/%lld of %lld",
-				 (long long)r->steps_succeeded, (long long)r->steps_failed,
-				 (long long)r->steps_skipped, (long long)r->steps_total);
-			tr_buf_addf(&out, "%-5lld %-9s %-19s %-9s %-22s %-24s %s\n", (long long)r->id,
-				    r->status, started, dur, steps, r->selection ? r->selection : "",
-				    r->partitions && *r->partitions ? r->partitions : "-");
+			snprintf(steps, sizeof(steps), "%lld/%lld", (long long)r->steps_succeeded,
+				 (long long)r->steps_total);
+			snprintf(failed, sizeof(failed), "%lld", (long long)r->steps_failed);
+			snprintf(skipped, sizeof(skipped), "%lld", (long long)r->steps_skipped);
+			cli_columns_row(&cols, row);
 		}
+		if (n)
+			cli_columns_flush(&cols, &out);
+		else
+			cli_columns_release(&cols);
 		if (!n)
 			tr_buf_adds(&out, "(no runs yet: tranche materialize SELECTION)\n");
 	}
@@ -293,13 +304,15 @@ int cmd_checks(int argc, char **argv)
 		goto out;
 	}
 	tr_json j;
+	cli_columns cols = {0};
 
 	tr_json_init(&j, &out, 0);
 	if (json)
 		tr_json_array_begin(&j);
 	else
-		tr_buf_addf(&out, "%-28s %-28s %-20s %-7s %-8s %s\n", "ASSET", "CHECK", "PARTITION",
-			    "RESULT", "SEVERITY", "DETAILS");
+		cli_columns_init(&cols, 6,
+				 (const char *const[]){"ASSET", "CHECK", "PARTITION", "RESULT",
+						       "SEVERITY", "DETAILS"});
 	for (size_t k = 0; k < n; k++) {
 		const tr_check_status *c = &rows[k];
 
@@ -317,9 +330,11 @@ int cmd_checks(int argc, char **argv)
 			tr_json_kv_int(&j, "ts", c->ts);
 			tr_json_object_end(&j);
 		} else {
-			tr_buf_addf(&out, "%-28s %-28s %-20s %-7s %-8s %s\n", c->asset, c->check,
-				    *c->partition ? c->partition : "-", c->passed ? "passed" : "FAILED",
-				    c->severity, c->message ? c->message : "");
+			const char *row[6] = {c->asset, c->check, *c->partition ? c->partition : NULL,
+					      c->passed ? "passed" : "FAILED", c->severity,
+					      c->message && *c->message ? c->message : NULL};
+
+			cli_columns_row(&cols, row);
 		}
 	}
 	if (json) {
@@ -328,6 +343,12 @@ int cmd_checks(int argc, char **argv)
 	}
 	else if (!n)
 		tr_buf_adds(&out, "(no check has run yet)\n");
+	if (!json) {
+		if (n)
+			cli_columns_flush(&cols, &out);
+		else
+			cli_columns_release(&cols);
+	}
 	rc = cli_write(&out);
 	if (!rc && failing)
 		rc = EXIT_NO;
