@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/node.h"
+#include "base/text.h"
 #include "partitions/partdef.h"
 
 #define MAX_DIMENSIONS 16
@@ -42,30 +43,6 @@ int node_error(tr_error *err, const tr_node *node, const char *path, const char 
 	return tr_error_set(err, TR_EINVAL, "%s%s", path, msg);
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
-
-	if (lb >= 63 || la >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t best = prev + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best) best = row[j] + 1;
-			if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
 int node_check_keys(const tr_node *map, const char *path, const char *const *allowed, tr_error *err)
 {
 	for (size_t i = 0; i < map->n; i++) {
@@ -77,7 +54,7 @@ int node_check_keys(const tr_node *map, const char *path, const char *const *all
 		int rc;
 
 		for (const char *const *a = allowed; *a; a++) {
-			size_t d = edit_distance(key, *a);
+			size_t d = tr_edit_distance(key, *a);
 
 			if (!strcmp(key, *a)) {
 				ok = 1;
@@ -375,7 +352,7 @@ static int parse_def(const tr_node *node, const char *path, int in_multi, tr_par
 		tr_buf list = TR_BUF_INIT;
 
 		for (const char *const *a = type_names; *a; a++) {
-			size_t d = edit_distance(t, *a);
+			size_t d = tr_edit_distance(t, *a);
 
 			tr_buf_addf(&list, "%s%s", a == type_names ? "" : ", ", *a);
 			if (d < best) {

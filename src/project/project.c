@@ -30,6 +30,7 @@
 
 #include "base/node.h"
 #include "partitions/partdef.h"
+#include "base/text.h"
 #include "project/project_int.h"
 #include "tranche/buf.h"
 
@@ -101,32 +102,6 @@ static unsigned kind_bit(tr_asset_kind kind)
 
 /* ---- names and messages ---------------------------------------------------------------- */
 
-size_t project_edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t best = prev + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
 /* One is the start of the other ("sales" / "sales_data"), ignoring case, both >= 3 long. */
 static int prefix_related(const char *a, const char *b)
 {
@@ -142,7 +117,7 @@ const char *project_nearest(const char *name, const char *const *candidates, siz
 
 	for (size_t i = 0; i < n; i++) {
 		size_t d = strcasecmp(name, candidates[i]) == 0 ? 0
-							       : project_edit_distance(name, candidates[i]);
+							       : tr_edit_distance(name, candidates[i]);
 
 		if (d > 2 && prefix_related(name, candidates[i]))
 			d = 2;

@@ -51,7 +51,6 @@ int tr_sql_tables_read(const char *sql, char ***names, size_t *n);
 char *project_table_key(const char *table);
 
 /* Levenshtein distance (capped: long strings give a large value). */
-size_t project_edit_distance(const char *a, const char *b);
 
 /* The candidate nearest to name (distance <= 3, or a case-insensitive match), or NULL. */
 const char *project_nearest(const char *name, const char *const *candidates, size_t n);

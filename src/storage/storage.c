@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "storage/storage_impl.h"
 #include "tranche/storage.h"
 
@@ -32,28 +33,6 @@ static const struct scheme {
 	{"postgres", "PostgreSQL", NULL},
 	{"postgresql", "PostgreSQL", NULL},
 };
-
-/*
- * The length of url's "scheme:" prefix without the colon (RFC 3986: a letter,
- * then letters, digits, "+", "-", "."), or 0 when url has none and so is a
- * bare path. "./a:b.db" and "/x/a:b.db" are paths; "data:2024.db" is not
- * (its message says to write sqlite:data:2024.db).
- */
-static size_t url_scheme_length(const char *url)
-{
-	size_t i = 0;
-
-	if (!((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z')))
-		return 0;
-	for (i = 1; url[i] && url[i] != ':'; i++) {
-		char c = url[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '+' || c == '-' || c == '.'))
-			return 0;
-	}
-	return url[i] == ':' ? i : 0;
-}
 
 /*
  * Copies url into out for a message, with the password of a
@@ -90,7 +69,7 @@ int tr_storage_open(const char *url, tr_storage **out, tr_error *err)
 	*out = NULL;
 	if (!url || !*url)
 		return tr_error_set(err, TR_EINVAL, "instance storage URL is empty; " VALID_FORMS);
-	scheme_len = url_scheme_length(url);
+	scheme_len = tr_url_scheme_length(url);
 	if (scheme_len == 0)
 		return tr_storage_sqlite_open(url, url, out, err);
 	url_redact(url, shown, sizeof(shown));

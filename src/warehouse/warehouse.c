@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "base/text.h"
 #include "tranche/warehouse.h"
 #include "warehouse/warehouse_impl.h"
 
@@ -42,27 +43,6 @@ static const struct scheme {
 };
 
 /* ---- opening ------------------------------------------------------------- */
-
-/*
- * The length of url's "scheme:" prefix without the colon (RFC 3986: a letter,
- * then letters, digits, "+", "-", "."), or 0 when url has none and so is a
- * bare path ("./a:b.duckdb" and "/x/a:b.duckdb" are paths).
- */
-static size_t url_scheme_length(const char *url)
-{
-	size_t i = 0;
-
-	if (!((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z')))
-		return 0;
-	for (i = 1; url[i] && url[i] != ':'; i++) {
-		char c = url[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '+' || c == '-' || c == '.'))
-			return 0;
-	}
-	return url[i] == ':' ? i : 0;
-}
 
 /* mkdir -p of the directory part of path (not of path itself). */
 static int make_parent_dirs(const char *shown, const char *path, tr_error *err)
@@ -132,7 +112,7 @@ int tr_warehouse_open(const char *url, const char *base_dir, tr_warehouse **out,
 	*out = NULL;
 	if (!url || !*url)
 		return tr_error_set(err, TR_EINVAL, "warehouse URL is empty; " VALID_FORMS);
-	scheme_len = url_scheme_length(url);
+	scheme_len = tr_url_scheme_length(url);
 	if (scheme_len == 0)
 		return open_file(tr_warehouse_duckdb_open, url, base_dir, out, err);
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
@@ -628,22 +608,6 @@ static int is_json_number(const char *s)
 	return *s == '\0';
 }
 
-/*
- * Writes the number text as is (DECIMAL(38,10) and HUGEINT do not fit an
- * int64 or a double). The writer has no raw-number call, so a 0 is written
- * through it — which places the comma and indentation — and then replaced.
- */
-static void json_raw_number(tr_json *j, const char *text)
-{
-	size_t before = j->out->len;
-
-	tr_json_int(j, 0);
-	if (tr_buf_failed(j->out) || j->out->len == before || j->out->data[j->out->len - 1] != '0')
-		return;
-	tr_buf_truncate(j->out, j->out->len - 1);
-	tr_buf_adds(j->out, text);
-}
-
 void tr_table_write_json(const tr_table *t, tr_json *j)
 {
 	size_t row = 0, col = 0;
@@ -658,7 +622,7 @@ void tr_table_write_json(const tr_table *t, tr_json *j)
 			if (!s)
 				tr_json_null(j);
 			else if (t->numeric && t->numeric[col] && is_json_number(s))
-				json_raw_number(j, s);
+				tr_json_raw(j, s);
 			else if (t->types && strcmp(t->types[col], "BOOLEAN") == 0 &&
 				 (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
 				tr_json_bool(j, s[0] == 't');
