@@ -868,9 +868,14 @@ static int run_step(struct run *r, size_t i, int64_t index, int *fatal, tr_error
 		rc = tr_error_set(&serr, TR_EIO, "canceled");
 	if (!rc)
 		rc = tr_wconn_load(r->conn, &load, &res, &serr);
-	if (rc && canceled(r))
-		tr_error_set(&serr, TR_EIO, "canceled before the partition was written");
-	if (rc) {
+	if (rc && canceled(r)) {
+		/* not a failure: the partition stays in progress until the run ends
+		   "canceled", which gives it back its previous status */
+		ev = batch_add(&r->batch, r->run_id, "log", a->name, pp.key);
+		if (ev)
+			ev->message = "canceled: the partition was rolled back, nothing was written";
+		state = ST_PENDING;
+	} else if (rc) {
 		ev = batch_add(&r->batch, r->run_id, "step_failure", a->name, pp.key);
 		if (ev)
 			ev->message = batch_dup(&r->batch, serr.msg);
@@ -1025,6 +1030,10 @@ static int execute(struct run *r, tr_error *err)
 				state = ST_SKIPPED;
 			} else {
 				state = run_step(r, i, index, &fatal, err);
+			}
+			if (state == ST_PENDING) {
+				r->report->canceled = 1;
+				break;
 			}
 			if (state == ST_OK)
 				r->report->succeeded++;
