@@ -252,8 +252,11 @@ int cmd_status(int argc, char **argv)
 				       tr_keyset_count((tr_keyset *)((char *)&s + states[k].offset)));
 		tr_json_object_end(&j);
 		tr_json_key(&j, "ranges");
-		tr_json_object_begin(&j);
-		for (size_t k = 0; k < 4 && !rc; k++) {
+		if (!parts)
+			tr_json_null(&j); /* unpartitioned: no keys */
+		else
+			tr_json_object_begin(&j);
+		for (size_t k = 0; k < 4 && !rc && parts; k++) {
 			const char *line;
 
 			tr_buf_reset(&r);
@@ -269,7 +272,8 @@ int cmd_status(int argc, char **argv)
 			}
 			tr_json_array_end(&j);
 		}
-		tr_json_object_end(&j);
+		if (parts)
+			tr_json_object_end(&j);
 		tr_json_object_end(&j);
 		tr_buf_addc(&out, '\n');
 		tr_buf_release(&r);

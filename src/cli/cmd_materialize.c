@@ -54,10 +54,13 @@ static void on_progress(void *ctx, const tr_progress *pr)
 	int64_t now = mono_ms();
 
 	if (pr->ended && !pr->ok) {
+		/* "skipped: why" for skipped steps, the error for failed ones */
+		int skipped = pr->error && !strncmp(pr->error, "skipped: ", 9);
+
 		clear_bar(pg);
-		fprintf(stderr, "%s %s%s%s: %s\n", pr->error && !strncmp(pr->error, "skipped", 7) ? "skipped" : "failed",
-			pr->asset, pr->partition[0] ? " " : "", pr->partition,
-			pr->error && !strncmp(pr->error, "skipped", 7) ? "an upstream partition failed" : pr->error ? pr->error : "");
+		fprintf(stderr, "%s %s%s%s: %s\n", skipped ? "skipped" : "failed", pr->asset,
+			pr->partition[0] ? " " : "", pr->partition,
+			pr->error ? pr->error + (skipped ? 9 : 0) : "");
 	}
 	if (!pg->tty)
 		return;
@@ -184,8 +187,9 @@ int cmd_materialize(int argc, char **argv)
 		printf("%zu check%s did not pass: tranche checks\n", report.checks_failed,
 		       report.checks_failed == 1 ? "" : "s");
 	if (report.failed || report.skipped)
-		printf("see why: tranche logs %lld; retry: tranche materialize '%s' --failed\n",
-		       (long long)report.run_id, req.selection);
+		printf("see why: tranche logs %lld; then retry: tranche materialize '%s' %s\n",
+		       (long long)report.run_id, req.selection,
+		       report.skipped ? "--missing" : "--failed");
 	rc = report.canceled ? 130 : report.failed || report.skipped ? EXIT_NO : EXIT_OK;
 out:
 	free(report.first_error);

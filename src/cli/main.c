@@ -51,6 +51,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "help") && argc > 2) {
+		/* tranche help COMMAND = tranche COMMAND --help */
+		char *help_argv[] = {"--help", NULL};
+
+		for (const cli_command *c = commands; c->name; c++)
+			if (!strcmp(c->name, argv[2]))
+				return c->run(1, help_argv);
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;

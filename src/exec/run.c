@@ -140,6 +140,7 @@ static int batch_flush(struct batch *b, tr_storage *st, tr_error *err)
 /* ---- the plan ------------------------------------------------------------------------ */
 
 enum { ST_PENDING, ST_OK, ST_FAILED, ST_SKIPPED, ST_BLOCKED /* ok, but a blocking check failed */ };
+enum { WHY_FAILED = 1, WHY_CHECK = 2, WHY_SKIPPED = 4 };
 
 struct plan_asset {
 	int selected;
@@ -147,6 +148,7 @@ struct plan_asset {
 	tr_keyset keys;       /* partitions to run (unpartitioned: {0}) */
 	tr_keyset bad;        /* partitions that failed, were skipped or failed a blocking check */
 	int bad_unpartitioned;
+	int why; /* what went wrong in bad: WHY_* bits */
 };
 
 struct run {
@@ -276,6 +278,17 @@ static int plan(struct run *r, tr_error *err)
 			rc = pick_keys(r, i, err);
 		if (!rc)
 			r->total += (size_t)tr_keyset_count(&r->pa[i].keys);
+	}
+	if (!rc && (r->req->pick == TR_PICK_KEYS || r->req->pick == TR_PICK_RANGE)) {
+		int any_partitioned = 0;
+
+		for (size_t i = 0; i < p->n_assets; i++)
+			any_partitioned |= r->pa[i].selected && r->pa[i].parts;
+		if (!any_partitioned)
+			rc = tr_error_set(err, TR_EINVAL,
+					  "no asset of \"%s\" is partitioned: materialize it without "
+					  "--partition/--from/--to",
+					  r->req->selection);
 	}
 	free(selected);
 	return rc;
@@ -935,12 +948,14 @@ out:
 }
 
 /* Partitions of asset i that cannot run because something upstream went wrong. */
-static int blocked_keys(struct run *r, size_t i, tr_keyset *out, int *all, tr_error *err)
+static int blocked_keys(struct run *r, size_t i, tr_keyset *out, int *all, char *reason,
+			size_t reason_size, tr_error *err)
 {
 	const tr_asset *a = &r->p->assets[i];
 	int rc = 0;
 
 	*all = 0;
+	reason[0] = '\0';
 	for (size_t d = 0; d < a->n_deps && !rc && !*all; d++) {
 		size_t u = a->deps[d].asset;
 		struct plan_asset *up = &r->pa[u], *down = &r->pa[i];
@@ -948,6 +963,11 @@ static int blocked_keys(struct run *r, size_t i, tr_keyset *out, int *all, tr_er
 
 		if (!up->selected || (!up->bad_unpartitioned && tr_keyset_is_empty(&up->bad)))
 			continue;
+		if (!reason[0])
+			snprintf(reason, reason_size, "upstream %s %s", r->p->assets[u].name,
+				 up->why & WHY_FAILED ? "failed"
+				 : up->why & WHY_CHECK ? "failed a blocking check"
+						       : "was skipped");
 		if (!up->parts || !down->parts) {
 			*all = 1; /* an unpartitioned side reads (or is read by) everything */
 			break;
@@ -984,11 +1004,13 @@ static int execute(struct run *r, tr_error *err)
 		tr_keyset_iter it;
 		int64_t index;
 		int all_blocked = 0;
+		char reason[200], why[240];
 
 		if (!pa->selected)
 			continue;
 		tr_keyset_init(&blocked);
-		rc = blocked_keys(r, i, &blocked, &all_blocked, err);
+		rc = blocked_keys(r, i, &blocked, &all_blocked, reason, sizeof(reason), err);
+		snprintf(why, sizeof(why), "skipped: %s", reason);
 		if (rc) {
 			tr_keyset_release(&blocked);
 			break;
@@ -1011,14 +1033,13 @@ static int execute(struct run *r, tr_error *err)
 				}
 				ev = batch_add(&r->batch, r->run_id, "step_skipped", a->name, pp.key);
 				if (ev)
-					ev->message = "an upstream partition it reads failed or was "
-						      "stopped by a blocking check in this run";
+					ev->message = batch_dup(&r->batch, reason);
 				if (r->req->on_progress) {
 					tr_progress pr = {
 						r->total,
 						r->report->succeeded + r->report->failed + r->report->skipped + 1,
 						r->report->failed, r->report->skipped + 1, a->name, pp.key,
-						wall_ms() - r->started_ms, 1, 0, "skipped: upstream failed"};
+						wall_ms() - r->started_ms, 1, 0, why};
 					r->req->on_progress(r->req->ctx, &pr);
 				}
 				rc = batch_flush(&r->batch, r->st, err);
@@ -1044,6 +1065,9 @@ static int execute(struct run *r, tr_error *err)
 			else
 				r->report->succeeded++; /* ST_BLOCKED: written, but a blocking check failed */
 			if (state != ST_OK) {
+				pa->why |= state == ST_FAILED ? WHY_FAILED
+					   : state == ST_BLOCKED ? WHY_CHECK
+								 : WHY_SKIPPED;
 				if (pa->parts)
 					tr_keyset_add(&pa->bad, index);
 				else
