@@ -811,6 +811,31 @@ static void note_error(struct run *r, const char *asset, const char *key, const 
 		(void)asprintf(&r->report->first_error, "asset %s: %s", asset, msg);
 }
 
+/*
+ * A query that reads a table that does not exist, where the table is an
+ * upstream asset's that was never materialized: say so, and how to fix it.
+ */
+static void upstream_hint(struct run *r, size_t i, tr_error *err)
+{
+	const tr_asset *a = &r->p->assets[i];
+
+	if (!strstr(err->msg, "does not exist"))
+		return;
+	for (size_t d = 0; d < a->n_deps; d++) {
+		const tr_asset *up = &r->p->assets[a->deps[d].asset];
+
+		if (tr_wconn_table_exists(r->conn, up->table, NULL) == 0) {
+			size_t len = strlen(err->msg);
+
+			snprintf(err->msg + len, sizeof(err->msg) - len,
+				 " — upstream asset %s has not been materialized yet: include it, "
+				 "e.g. tranche materialize +%s ...",
+				 up->name, a->name);
+			return;
+		}
+	}
+}
+
 /* Executes one step; returns its ST_* state. Storage errors end the run (*fatal). */
 static int run_step(struct run *r, size_t i, int64_t index, int *fatal, tr_error *err)
 {
@@ -889,6 +914,7 @@ static int run_step(struct run *r, size_t i, int64_t index, int *fatal, tr_error
 			ev->message = "canceled: the partition was rolled back, nothing was written";
 		state = ST_PENDING;
 	} else if (rc) {
+		upstream_hint(r, i, &serr);
 		ev = batch_add(&r->batch, r->run_id, "step_failure", a->name, pp.key);
 		if (ev)
 			ev->message = batch_dup(&r->batch, serr.msg);
