@@ -120,7 +120,8 @@ static int wipe_partitions(cli_proj *cp, size_t i, const tr_partitions *parts, c
 		if (!rc) {
 			char msg[64];
 
-			snprintf(msg, sizeof(msg), "%lld rows deleted", (long long)deleted);
+			snprintf(msg, sizeof(msg), "%lld row%s deleted", (long long)deleted,
+				 deleted == 1 ? "" : "s");
 			ev.ts = (int64_t)time(NULL) * 1000;
 			ev.type = "wipe";
 			ev.asset = a->name;
@@ -223,6 +224,9 @@ int cmd_wipe(int argc, char **argv)
 	else if (from)
 		rc = tr_partitions_keyset_from_range(parts, from, to, &ks, &err);
 	if (rc) {
+		/* as materialize says it: which asset's partitions the key was checked against */
+		tr_error_prefix(&err, "asset %s (%s partitions)", pos.items[0],
+				tr_partdef_type_name(cp.project->assets[i].partdef));
 		rc = cli_fail(&err);
 		goto out;
 	}
@@ -233,16 +237,16 @@ int cmd_wipe(int argc, char **argv)
 	if (keys.n || from) {
 		rc = wipe_partitions(&cp, i, parts, &ks, conn, &rows, &err);
 		if (!rc)
-			printf("wiped %lld partition%s of %s: %lld rows deleted\n",
+			printf("wiped %lld partition%s of %s: %lld row%s deleted\n",
 			       (long long)tr_keyset_count(&ks), tr_keyset_count(&ks) == 1 ? "" : "s",
-			       pos.items[0], (long long)rows);
+			       pos.items[0], (long long)rows, rows == 1 ? "" : "s");
 	} else {
 		rc = tr_wconn_wipe(conn, cp.project->assets[i].table, NULL, NULL, 0, &rows, &err);
 		if (!rc)
 			rc = forget_all(&cp, &cp.project->assets[i], &err);
 		if (!rc)
-			printf("wiped %s: table %s dropped (%lld rows)\n", pos.items[0],
-			       cp.project->assets[i].table, (long long)rows);
+			printf("wiped %s: table %s dropped (%lld row%s)\n", pos.items[0],
+			       cp.project->assets[i].table, (long long)rows, rows == 1 ? "" : "s");
 	}
 	if (rc)
 		rc = cli_fail(&err);

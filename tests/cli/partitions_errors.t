@@ -189,6 +189,15 @@ usage: tranche COMMAND [ARGS]
 tranche is a partitioned-asset data orchestrator.
 
 commands:
+  init         create a project to start from
+  assets       list the project's assets and how much of each is materialized
+  materialize  write asset partitions into the warehouse
+  status       count an asset's partitions by state, with their key ranges
+  runs         list the newest runs
+  logs         print a run's event log
+  checks       show the latest result of every asset check
+  query        run SQL against the warehouse
+  wipe         delete an asset's partitions (or table) and forget their status
   partitions   list partition keys, windows and mappings of a definition
   version      print the version
 
