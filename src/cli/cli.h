@@ -105,12 +105,20 @@ typedef struct cli_proj {
 	{"now", 0, OPT_STRING, "TIME", "the current time (ISO 8601); default $TRANCHE_NOW or the clock", \
 	 &(cp).now_arg}
 
+enum {
+	CLI_PROJ_WAREHOUSE = 1, /* open the warehouse too */
+	CLI_PROJ_WRITE = 2,     /* the command writes instance storage: create it if missing */
+};
 /*
  * Loads the project, changes into its directory (relative paths in the
- * project are relative to it), opens instance storage, and the warehouse when
- * want_warehouse. Returns 0 or an exit code after printing the error.
+ * project are relative to it), and attaches storage (and the warehouse) as
+ * flags say. Without CLI_PROJ_WRITE a storage database that does not exist
+ * yet is not created: the command sees an empty one. Returns 0 or an exit
+ * code after printing the error.
  */
-int cli_proj_open(cli_proj *cp, int want_warehouse);
+int cli_proj_open(cli_proj *cp, int flags);
+/* Closes and reopens storage and warehouse with other flags. */
+int cli_proj_attach(cli_proj *cp, int flags);
 void cli_proj_close(cli_proj *cp);
 /* "cli (user@host)" */
 const char *cli_launched_by(void);

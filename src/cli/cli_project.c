@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +22,7 @@
 #include "tranche/storage.h"
 #include "tranche/warehouse.h"
 
-int cli_proj_open(cli_proj *cp, int want_warehouse)
+int cli_proj_open(cli_proj *cp, int flags)
 {
 	tr_error err = {0};
 	int rc;
@@ -31,21 +32,47 @@ int cli_proj_open(cli_proj *cp, int want_warehouse)
 	if ((rc = cli_now(cp->now_arg, &cp->now, &err)))
 		return cli_fail(&err);
 	rc = tr_project_load(cp->file ? cp->file : ".", &cp->project, &err);
+	if (rc == TR_ENOTFOUND && cp->dir && !cp->file)
+		tr_error_set(&err, rc, "no tranche.yaml in %s (create one with \"tranche init %s\")",
+			     cp->dir, cp->dir);
 	if (rc)
 		return cli_fail(&err);
 	if (chdir(cp->project->dir))
 		return cli_failf(EXIT_NO, "cannot enter the project directory %s: %s",
 				 cp->project->dir, strerror(errno));
-	rc = tr_storage_open(cp->project->storage, &cp->storage, &err);
-	if (rc) {
+	return cli_proj_attach(cp, flags);
+}
+
+/*
+ * The storage URL to open: a SQLite file that does not exist yet is replaced
+ * by an empty in-memory store unless the command writes, so that reading
+ * commands, dry runs and refused requests create nothing.
+ */
+static const char *storage_url(const cli_proj *cp, int flags)
+{
+	const char *url = cp->project->storage;
+	struct stat sb;
+
+	if (flags & CLI_PROJ_WRITE || strncmp(url, "sqlite:", 7) || !strcmp(url + 7, ":memory:"))
+		return url;
+	return stat(url + 7, &sb) == 0 ? url : "sqlite::memory:";
+}
+
+int cli_proj_attach(cli_proj *cp, int flags)
+{
+	tr_error err = {0};
+
+	tr_warehouse_close(cp->wh);
+	tr_storage_close(cp->storage);
+	cp->wh = NULL;
+	cp->storage = NULL;
+	if (tr_storage_open(storage_url(cp, flags), &cp->storage, &err)) {
 		tr_error_prefix(&err, "storage");
 		return cli_fail(&err);
 	}
-	if (want_warehouse) {
-		rc = tr_warehouse_open(cp->project->warehouse, NULL, &cp->wh, &err);
-		if (rc)
-			return cli_fail(&err);
-	}
+	if ((flags & CLI_PROJ_WAREHOUSE) &&
+	    tr_warehouse_open(cp->project->warehouse, NULL, &cp->wh, &err))
+		return cli_fail(&err);
 	return 0;
 }
 

@@ -135,7 +135,7 @@ int cmd_materialize(int argc, char **argv)
 					   "inclusive)");
 		goto out_args;
 	}
-	if ((rc = cli_proj_open(&cp, !dry_run)))
+	if ((rc = cli_proj_open(&cp, 0)))
 		goto out;
 
 	req.selection = pos.items[0];
@@ -160,7 +160,19 @@ int cmd_materialize(int argc, char **argv)
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 
-	rc = tr_materialize(cp.project, cp.storage, cp.wh, &req, &report, &err);
+	/* plan first, writing nothing: a refused request leaves no trace */
+	req.dry_run = 1;
+	rc = tr_materialize(cp.project, cp.storage, NULL, &req, &report, &err);
+	if (!rc && !dry_run) {
+		free(report.first_error);
+		req.dry_run = 0;
+		req.plan_out = NULL;
+		if (report.total == 0)
+			goto summary;
+		if ((rc = cli_proj_attach(&cp, CLI_PROJ_WAREHOUSE | CLI_PROJ_WRITE)))
+			goto out;
+		rc = tr_materialize(cp.project, cp.storage, cp.wh, &req, &report, &err);
+	}
 	clear_bar(&pg);
 	signal(SIGINT, SIG_DFL);
 	if (rc) {
@@ -171,6 +183,7 @@ int cmd_materialize(int argc, char **argv)
 		rc = cli_write(&plan);
 		goto out;
 	}
+summary:
 	if (report.total == 0) {
 		printf("nothing to do: no partition of the selection matches\n");
 		goto out;

@@ -67,7 +67,7 @@ int cmd_query(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if ((rc = cli_proj_open(&cp, 1)))
+	if ((rc = cli_proj_open(&cp, CLI_PROJ_WAREHOUSE)))
 		goto out;
 	if (tr_warehouse_connect(cp.wh, &conn, &err) ||
 	    tr_wconn_query(conn, sql, NULL, 0, max_rows, &t, &err)) {
@@ -200,7 +200,7 @@ int cmd_wipe(int argc, char **argv)
 					   "inclusive)");
 		goto out;
 	}
-	if ((rc = cli_proj_open(&cp, 1)))
+	if ((rc = cli_proj_open(&cp, 0)))
 		goto out;
 	if (tr_project_find(cp.project, pos.items[0], &i, &err) ||
 	    tr_asset_partitions(cp.project, cp.storage, i, cp.now, &parts, &err)) {
@@ -230,6 +230,9 @@ int cmd_wipe(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
+	/* the request is valid: now open what it writes */
+	if ((rc = cli_proj_attach(&cp, CLI_PROJ_WAREHOUSE | CLI_PROJ_WRITE)))
+		goto out;
 	if ((rc = tr_warehouse_connect(cp.wh, &conn, &err))) {
 		rc = cli_fail(&err);
 		goto out;

@@ -245,11 +245,14 @@ int cmd_logs(int argc, char **argv)
 			char ts[32];
 
 			cli_time_text(e->ts, ts, sizeof(ts));
-			tr_buf_addf(&out, "%s  %-15s %s%s%s%s%s%s%s\n", ts, e->type,
+			tr_buf_addf(&out, "%s  %-15s %s%s%s%s%s%s%s", ts, e->type,
 				    e->asset ? e->asset : "", e->partition && *e->partition ? " " : "",
 				    e->partition ? e->partition : "", e->check ? " " : "",
 				    e->check ? e->check : "", e->message ? ": " : "",
 				    e->message ? e->message : "");
+			while (out.len && out.data[out.len - 1] == ' ')
+				tr_buf_truncate(&out, out.len - 1);
+			tr_buf_addc(&out, '\n');
 		}
 	}
 	if (!json)

@@ -594,10 +594,13 @@ static int read_messages(struct run *r, const tr_asset *a, const char *partition
 				tr_json_object_end(&j);
 				ev = batch_add(b, r->run_id, "check", a->name, partition);
 				if (ev) {
+					char msg[TR_ERROR_MSG_MAX];
+
+					snprintf(msg, sizeof(msg), "%s%s%s", ok ? "passed" : "failed",
+						 desc && desc->kind == TR_NODE_SCALAR ? ": " : "",
+						 desc && desc->kind == TR_NODE_SCALAR ? desc->scalar : "");
 					ev->check = batch_dup(b, name->scalar);
-					ev->message = desc && desc->kind == TR_NODE_SCALAR
-							      ? batch_dup(b, desc->scalar)
-							      : NULL;
+					ev->message = batch_dup(b, msg);
 					ev->data = batch_keep(b, tr_buf_detach(&d, NULL));
 				}
 				tr_buf_release(&d);

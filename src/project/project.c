@@ -437,7 +437,7 @@ static int parse_kind(loader *ld, tr_asset *a, const tr_node *map, const char *p
 				return oom(ld->err);
 			rc = read_file(file, &data, &len, &errnum);
 			if (rc == TR_EIO)
-				rc = fail(ld->err, TR_EIO, tr_node_get(map, found->name), kpath,
+				rc = fail(ld->err, TR_EINVAL, tr_node_get(map, found->name), kpath,
 					  "cannot read \"%.200s\" (%s): %s", text, file,
 					  errnum == EFBIG ? "larger than 16 MiB" : strerror(errnum));
 			else if (rc)
@@ -693,8 +693,13 @@ static int parse_checks(loader *ld, tr_asset *a, const tr_node *map, const char 
 				   "passes when it returns none)");
 		if ((rc = get_string(ld, c, "description", cpath, "a string", &desc)))
 			return rc;
-		if ((rc = get_choice(ld, c, "severity", cpath, severity_values, &severity)))
-			return rc;
+		{
+			char spath[640];
+
+			snprintf(spath, sizeof(spath), "%s.severity", cpath);
+			if ((rc = get_choice(ld, c, "severity", spath, severity_values, &severity)))
+				return rc;
+		}
 		blocking = tr_node_get(c, "blocking");
 		if (blocking && !tr_node_is_null(blocking) && tr_node_bool(blocking, &block))
 			return bad(ld, blocking, cpath, "blocking: expected true or false, got \"%.100s\"",
@@ -1577,7 +1582,7 @@ static int parse_assets(loader *ld)
 						   : ld->asset_names[i],
 					   path,
 					   "writes table \"%s\", which asset \"%s\" (line %d) writes too; "
-					   "give one of them another table:",
+					   "give one of them its own table (table: NAME)",
 					   p->assets[i].table, p->assets[j].name, p->assets[j].line);
 			}
 	}

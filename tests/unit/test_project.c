@@ -487,7 +487,7 @@ static void test_sql_file_unreadable(void **state)
 			  "assets:\n"
 			  "  monthly:\n"
 			  "    sql_file: sql/monthly.sql\n",
-			  dir, TR_EIO, want);
+			  dir, TR_EINVAL, want);
 	remove_dir(dir);
 }
 
@@ -844,7 +844,7 @@ static void test_refuse_check_fields(void **state)
 	(void)state;
 	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    checks:\n"
 		       "      - {name: c, sql: SELECT 1, severity: fatal}\n",
-		       "tranche.yaml:6:44: assets.a.checks[0]: \"fatal\" is not one of warn, error");
+		       "tranche.yaml:6:44: assets.a.checks[0].severity: \"fatal\" is not one of warn, error");
 	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    checks:\n"
 		       "      - {name: c}\n",
 		       "tranche.yaml:6:9: assets.a.checks[0]: sql: required: a query that returns the "
@@ -901,7 +901,7 @@ static void test_refuse_bad_table(void **state)
 	assert_refused("name: x\nassets:\n  a: {sql: SELECT 1}\n  b:\n    sql: SELECT 1\n"
 		       "    table: main.A\n",
 		       "tranche.yaml:6:12: assets.b: writes table \"main.A\", which asset \"a\" (line "
-		       "3) writes too; give one of them another table:");
+		       "3) writes too; give one of them its own table (table: NAME)");
 }
 
 static void test_refuse_bad_group_and_tags(void **state)
