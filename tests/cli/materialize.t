@@ -187,8 +187,8 @@ run_success
 run 1: success
 {'api_calls': 3, 'source': 'example'}
 ASSET     CHECK    PARTITION  RESULT  SEVERITY  DETAILS
-reporter  fresh    -          passed  warn      -
-reporter  no_gaps  -          FAILED  warn      2 days missing
+reporter  fresh    -          passed  warn      passed
+reporter  no_gaps  -          FAILED  warn      failed: 2 days missing
  id | name
 ----+------
   1 | a

@@ -128,7 +128,7 @@ tranche: tranche.yaml:3:3: assets.my-asset: "my-asset" is not a valid asset name
 
 # two assets writing one table (main.x is x, names compared without case)
 $ printf 'name: p\nassets:\n  a:\n    sql: SELECT 1\n    table: main.Shared\n  b:\n    sql: SELECT 1\n    table: shared\n' > tranche.yaml && tranche assets
-tranche: tranche.yaml:8:12: assets.b: writes table "shared", which asset "a" (line 3) writes too; give one of them another table (table: NAME)
+tranche: tranche.yaml:8:12: assets.b: writes table "shared", which asset "a" (line 3) writes too; give one of them its own table (table: NAME)
 [exit 2]
 
 # a sql_file that cannot be read (a project file error: exit 2)
