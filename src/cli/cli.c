@@ -301,3 +301,17 @@ void cli_columns_release(cli_columns *c)
 	free(c->cells);
 	memset(c, 0, sizeof(*c));
 }
+
+int cli_parse_count(const char *s, const char *what, size_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s)
+		return 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end || v < 0)
+		return cli_failf(EXIT_USAGE, "%s: \"%s\" is not a number of 0 or more", what, s);
+	*out = (size_t)v;
+	return 0;
+}

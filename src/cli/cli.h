@@ -60,6 +60,9 @@ char *cli_read_text(const char *arg, const char *what, tr_error *err);
 /* The current time: --now (ISO 8601; no offset = UTC), else $TRANCHE_NOW, else the clock. */
 int cli_now(const char *now_arg, int64_t *now, tr_error *err);
 
+/* Parses a count option (NULL: leaves *out); 0, or EXIT_USAGE after saying why. */
+int cli_parse_count(const char *s, const char *what, size_t *out);
+
 /* Writes the buffer to stdout; 0 or EXIT_NO on a write error. */
 int cli_write(const tr_buf *b);
 

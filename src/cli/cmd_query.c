@@ -50,17 +50,10 @@ int cmd_query(int argc, char **argv)
 		rc = cli_failf(EXIT_USAGE, "--json and --csv do not go together");
 		goto out;
 	}
-	if (max_arg) {
-		char *end;
-		long long v = strtoll(max_arg, &end, 10);
-
-		if (!*max_arg || *end || v < 0) {
-			rc = cli_failf(EXIT_USAGE, "--max-rows: \"%s\" is not a number of 0 or more",
-				       max_arg);
-			goto out;
-		}
-		max_rows = v ? (size_t)v : (size_t)-1;
-	}
+	if ((rc = cli_parse_count(max_arg, "--max-rows", &max_rows)))
+		goto out;
+	if (max_rows == 0)
+		max_rows = (size_t)-1; /* 0: all */
 	/* @FILE is read before changing into the project directory */
 	sql = cli_read_text(pos.items[0], "SQL", &err);
 	if (!sql) {

@@ -31,20 +31,6 @@ static void duration_text(int64_t ms, char *buf, size_t n)
 		snprintf(buf, n, "%lld min", (long long)(ms / 60000));
 }
 
-static int parse_count(const char *s, const char *what, size_t *out)
-{
-	char *end;
-	long long v;
-
-	if (!s)
-		return 0;
-	v = strtoll(s, &end, 10);
-	if (*s == '\0' || *end || v < 0)
-		return cli_failf(EXIT_USAGE, "%s: \"%s\" is not a number of 0 or more", what, s);
-	*out = (size_t)v;
-	return 0;
-}
-
 int cmd_runs(int argc, char **argv)
 {
 	cli_proj cp = {0};
@@ -64,7 +50,7 @@ int cmd_runs(int argc, char **argv)
 	rc = cli_parse(argc, argv, opts, NULL, "tranche runs [--limit N] [--json]",
 		       "Lists the newest runs: id, status, start, duration, steps, selection and "
 		       "partitions.\nRuns whose process died are marked failed first.");
-	if (rc || (rc = parse_count(limit_arg, "--limit", &limit)))
+	if (rc || (rc = cli_parse_count(limit_arg, "--limit", &limit)))
 		goto out;
 	if ((rc = cli_proj_open(&cp, 0)))
 		goto out;

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/node.h"
 #include "exec/exec_int.h"
 #include "tranche/exec.h"
@@ -494,18 +495,18 @@ static const char *format_of(const tr_asset *a)
 }
 
 /* Reads TRANCHE_MESSAGES: JSON lines {"log": ...}, {"metadata": {...}}, {"check": {...}}. */
-static int read_messages(struct run *r, const tr_asset *a, const char *partition,
-			 const char *path, tr_buf *extra_metadata, tr_error *err)
+static void read_messages(struct run *r, const tr_asset *a, const char *partition,
+			  const char *path, tr_buf *extra_metadata)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	int lineno = 0, rc = 0;
+	int lineno = 0;
 
 	if (!f)
-		return 0; /* no messages */
-	while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+		return; /* no messages */
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		tr_node *doc = NULL;
 		const tr_node *v;
 		struct batch *b = &r->batch;
@@ -549,9 +550,8 @@ static int read_messages(struct run *r, const tr_asset *a, const char *partition
 				tr_buf_addc(extra_metadata, ':');
 				{
 					char *end;
-					double d = strtod(val->scalar, &end);
 
-					(void)d;
+					strtod(val->scalar, &end); /* a number stays a number */
 					if (!val->quoted && *val->scalar && *end == '\0')
 						tr_buf_adds(extra_metadata, val->scalar);
 					else
@@ -612,26 +612,6 @@ static int read_messages(struct run *r, const tr_asset *a, const char *partition
 	}
 	free(line);
 	fclose(f);
-	return rc;
-	(void)err;
-}
-
-static int mkdirs(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, path, len + 1);
-	for (char *s = tmp + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(tmp, 0755) && errno != EEXIST)
-				return -1;
-			*s = '/';
-		}
-	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
 }
 
 /* Runs a command asset's program; on success *file is where its rows are. */
@@ -658,11 +638,8 @@ static int run_command(struct run *r, size_t i, const tr_partition_params *pp, c
 		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (mkdirs(tr_buf_str(&dir))) {
-		rc = tr_error_set(err, TR_EIO, "cannot create %s: %s", tr_buf_str(&dir),
-				  strerror(errno));
+	if ((rc = tr_mkdir_parents(tr_buf_str(&out), err)))
 		goto out;
-	}
 	max_env = 16 + 2 * pp->n + a->n_env;
 	env = calloc(max_env, sizeof(*env));
 	argv = calloc(a->command_argc + 1, sizeof(*argv));
@@ -715,7 +692,7 @@ static int run_command(struct run *r, size_t i, const tr_partition_params *pp, c
 	rc = cmd_run(&spec, &res, err);
 	if (rc)
 		goto out;
-	read_messages(r, a, pp->key, tr_buf_str(&msgs), extra_metadata, err);
+	read_messages(r, a, pp->key, tr_buf_str(&msgs), extra_metadata);
 	if (!res.exited || res.exit_status != 0) {
 		char how[128];
 

@@ -45,6 +45,7 @@
 
 #include <sqlite3.h>
 
+#include "base/fs.h"
 #include "storage/storage_impl.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -1432,36 +1433,6 @@ static const struct tr_storage_ops sqlite_ops = {
 
 /* ---- opening ---- */
 
-/* mkdir -p of every directory above the file at path. */
-static int make_parent_dirs(const char *path, tr_error *err)
-{
-	char *dir = strdup(path);
-	char *slash = NULL;
-	int rc = 0;
-
-	if (!dir)
-		return tr_error_set(err, TR_ENOMEM, "out of memory");
-	for (slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		struct stat sb;
-
-		*slash = '\0';
-		if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-			rc = tr_error_set(err, TR_EIO, "cannot create directory \"%s\": %s", dir,
-					  strerror(errno));
-			goto out;
-		}
-		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-			rc = tr_error_set(err, TR_EIO, "\"%s\" is in the way: it is not a directory",
-					  dir);
-			goto out;
-		}
-		*slash = '/';
-	}
-out:
-	free(dir);
-	return rc;
-}
-
 /*
  * Switches the file to WAL (a no-op when it already is). Switching a new file
  * needs an exclusive lock, and when other processes are opening it at the
@@ -1636,7 +1607,7 @@ int tr_storage_sqlite_open(const char *url, const char *location, tr_storage **o
 		return tr_error_set(err, TR_ENOMEM, "out of memory opening \"%s\"", url);
 	}
 	s->base.ops = &sqlite_ops;
-	if (!in_memory && (rc = make_parent_dirs(s->path, err)) != 0)
+	if (!in_memory && (rc = tr_mkdir_parents(s->path, err)) != 0)
 		goto out;
 	if ((rc = db_connect(s, in_memory, err)) != 0)
 		goto out;

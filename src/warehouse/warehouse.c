@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "base/fs.h"
 #include "base/text.h"
 #include "tranche/warehouse.h"
 #include "warehouse/warehouse_impl.h"
@@ -44,39 +45,6 @@ static const struct scheme {
 
 /* ---- opening ------------------------------------------------------------- */
 
-/* mkdir -p of the directory part of path (not of path itself). */
-static int make_parent_dirs(const char *shown, const char *path, tr_error *err)
-{
-	char *copy = strdup(path);
-	char *p = NULL;
-	int rc = 0;
-
-	if (!copy)
-		return tr_error_set(err, TR_ENOMEM, "warehouse %s: out of memory", shown);
-	for (p = copy + 1; *p; p++) {
-		struct stat st;
-
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
-			rc = tr_error_set(err, TR_EIO, "warehouse %s: cannot create directory %s: %s",
-					  shown, copy, strerror(errno));
-			goto out;
-		}
-		if (stat(copy, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			rc = tr_error_set(err, TR_EIO,
-					  "warehouse %s: %s exists and is not a directory", shown,
-					  copy);
-			goto out;
-		}
-		*p = '/';
-	}
-out:
-	free(copy);
-	return rc;
-}
-
 /* Resolves location against base_dir, creates its parents and opens it. */
 static int open_file(warehouse_open_fn open, const char *location, const char *base_dir,
 		     tr_warehouse **out, tr_error *err)
@@ -94,7 +62,8 @@ static int open_file(warehouse_open_fn open, const char *location, const char *b
 		rc = tr_error_set(err, TR_ENOMEM, "warehouse %s: out of memory", location);
 		goto out;
 	}
-	if ((rc = make_parent_dirs(location, tr_buf_str(&path), err)) != 0)
+	if ((rc = tr_mkdir_parents(tr_buf_str(&path), err)) != 0 &&
+	    tr_error_prefix(err, "warehouse %s", location))
 		goto out;
 	rc = open(location, tr_buf_str(&path), out, err);
 out:

@@ -611,3 +611,7 @@ wiped 1 partition of cube: 1 row deleted
 tranche: asset cube (multi partitions): partition key "Toys|2024-01-04|eu", dimension "day": partition "2024-01-04" does not exist (yet, or it is past the end): partitions run from "2024-01-01" to "2024-01-03"
 [exit 2]
 
+
+# tranche help COMMAND is COMMAND --help
+$ tranche help wipe | head -1
+usage: tranche wipe ASSET [--partition KEY | --from KEY --to KEY]
