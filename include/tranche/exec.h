@@ -91,6 +91,10 @@ typedef enum {
 
 typedef struct tr_progress {
 	size_t total, done, failed, skipped; /* steps */
+	int64_t partitions_total, partitions_done, partitions_failed, partitions_skipped;
+	size_t running;             /* steps running now */
+	const char *running_assets; /* their assets, "a, b" (at most a few, then "…") */
+	int retrying;               /* ended: 1 when the step failed and will be tried again */
 	const char *asset;     /* the step that just started or ended */
 	const char *partition; /* "" for unpartitioned */
 	int64_t elapsed_ms;
@@ -98,6 +102,12 @@ typedef struct tr_progress {
 	int ok;    /* ended: 1 success, 0 failed/skipped */
 	const char *error; /* ended and failed: why */
 } tr_progress;
+
+typedef enum {
+	TR_BACKFILL_AUTO = 0, /* a backfill when more than one partition is requested */
+	TR_BACKFILL_ALWAYS,
+	TR_BACKFILL_NEVER,
+} tr_backfill_mode;
 
 typedef struct tr_run_request {
 	const char *selection;
@@ -112,15 +122,37 @@ typedef struct tr_run_request {
 	void (*on_progress)(void *ctx, const tr_progress *pr);
 	void *ctx;
 	volatile sig_atomic_t *cancel; /* non-zero: stop (checked often; running SQL is interrupted) */
+	int jobs;                  /* steps run at once; 0: the number of cores */
+	tr_backfill_mode backfill; /* whether to record the request as a backfill */
+	int64_t resume;            /* a backfill id: run what of it did not succeed; selection
+				      and pick come from the backfill (req's are ignored) */
 } tr_run_request;
+
+/* One asset of a plan (dry run or not). */
+typedef struct tr_plan_asset {
+	const char *asset;   /* the project's */
+	int64_t partitions;  /* to run (1 for an unpartitioned asset) */
+	int64_t steps;       /* steps (runs, in Dagster's words) after the backfill policy */
+	char *ranges;        /* the partitions as key ranges, one per line; "" unpartitioned */
+	const char *policy;  /* "multi_run" or "single_run" */
+	int64_t max_per_step;/* the policy's max partitions per step (0: no limit) */
+} tr_plan_asset;
 
 typedef struct tr_run_report {
 	int64_t run_id; /* 0 for a dry run or when nothing was to be done */
-	size_t total, succeeded, failed, skipped;
+	int64_t backfill_id; /* the backfill recorded (or resumed), 0: none */
+	size_t total, succeeded, failed, skipped; /* steps */
+	int64_t partitions_total, partitions_succeeded, partitions_failed, partitions_skipped;
+	size_t retries; /* attempts that failed and were tried again */
+	tr_plan_asset *plan; /* the selected assets that have work, in dependency order */
+	size_t n_plan;
 	size_t checks_failed;  /* checks that did not pass (any severity) */
 	int canceled;
-	char *first_error; /* "asset monthly_sales partition 2024-03-01: ..." or NULL; caller frees */
+	char *first_error; /* "asset monthly_sales partition 2024-03-01: ..." or NULL */
 } tr_run_report;
+
+/* Frees what the report holds (first_error, plan) and zeroes it. */
+void tr_run_report_release(tr_run_report *report);
 
 /*
  * Plans and runs req against project p. Returns 0 when the run was carried out

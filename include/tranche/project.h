@@ -58,6 +58,48 @@ typedef struct tr_kv {
 	char *value;
 } tr_kv;
 
+/*
+ * retries: {max: N, delay: S, backoff: F} on an asset, or under the project's
+ * `defaults:` (an asset's own key replaces the default whole). A failed step is
+ * tried again up to `max` more times; attempt k+1 starts delay_ms * backoff^(k-1)
+ * after attempt k failed. Cancellation is never retried.
+ */
+typedef struct tr_retry_policy {
+	int max;          /* extra attempts; 0: none (the default) */
+	int64_t delay_ms; /* before the first retry; default 0 */
+	double backoff;   /* factor applied to the delay for each further retry; default 1 */
+} tr_retry_policy;
+
+/*
+ * backfill: how a request over many partitions of the asset is cut into steps
+ * (Dagster's BackfillPolicy). A step covers keys that are contiguous — in
+ * partition order; for a multi definition along its time dimension (else its
+ * last dimension), the other dimensions fixed — and at most
+ * max_partitions_per_run of them. multi_run with 1 (the default): one step per
+ * partition. single_run: one step per contiguous range, however long.
+ */
+typedef enum { TR_POLICY_MULTI_RUN = 0, TR_POLICY_SINGLE_RUN } tr_policy_kind;
+typedef struct tr_backfill_policy {
+	tr_policy_kind kind;
+	int64_t max_partitions_per_run; /* multi_run: >= 1; single_run: 0 (no limit) */
+} tr_backfill_policy;
+
+/*
+ * A pool: a named concurrency limit (`pools:` at the top of the project file)
+ * that assets join with `pool: NAME`. At most max_concurrency steps of the
+ * pool's assets run at once, and when a rate is given (`rate: 5/minute`) at
+ * most rate_count steps start in any window of rate_period_ms.
+ */
+typedef struct tr_pool {
+	char *name;
+	int max_concurrency;    /* 0: no limit */
+	int64_t rate_count;     /* 0: no rate */
+	int64_t rate_period_ms;
+	int line, col;
+} tr_pool;
+
+#define TR_NO_POOL ((size_t)-1)
+
 typedef struct tr_asset {
 	char *name;
 	tr_asset_kind kind;
@@ -101,6 +143,9 @@ typedef struct tr_asset {
 	size_t n_checks;
 	int add_columns;  /* on_schema_change: add_columns (default: fail) */
 	int drop_outside; /* outside_rows: drop (default: fail) */
+	tr_retry_policy retries;     /* the asset's, else the project default, else none */
+	tr_backfill_policy backfill; /* the asset's, else the project default, else multi_run 1 */
+	size_t pool;                 /* index into tr_project.pools, or TR_NO_POOL */
 } tr_asset;
 
 typedef struct tr_named_partdef {
@@ -119,6 +164,8 @@ typedef struct tr_project {
 	tr_asset *assets; /* in declaration order */
 	size_t n_assets;
 	size_t *order; /* n_assets indexes: dependency order (upstream first; ties by declaration) */
+	tr_pool *pools; /* `pools:`, in declaration order */
+	size_t n_pools;
 	void *internal;
 } tr_project;
 

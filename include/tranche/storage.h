@@ -102,6 +102,7 @@ typedef struct tr_run {
 	int64_t created_at, ended_at; /* ended_at 0 while running */
 	int64_t steps_total, steps_succeeded, steps_failed, steps_skipped;
 	char *error; /* the first failure's message, or NULL */
+	int64_t backfill_id; /* the backfill the run belongs to, 0: none */
 } tr_run;
 
 void tr_run_release(tr_run *r);
@@ -192,6 +193,8 @@ void tr_event_recs_free(tr_event_rec *evs, size_t n);     /* releases each and f
  */
 int tr_storage_events_add(tr_storage *st, const tr_event *evs, size_t n, tr_error *err);
 /*
+ * (Also "step_retry": a failed attempt that will be tried again; no status change.)
+ *
  * Events of run_id (0: of every run), with id > after_id, oldest first, at most
  * limit (0: all); asset may be NULL (all) to filter, never "". A new array of
  * *n events (free with tr_event_recs_free); NULL and 0 when there are none.
@@ -239,6 +242,105 @@ typedef struct tr_check_status {
 void tr_check_status_free(tr_check_status *rows, size_t n);
 int tr_storage_check_status(tr_storage *st, const char *asset, tr_check_status **out, size_t *n,
 			    tr_error *err);
+
+/* ---- backfills ------------------------------------------------------------
+ *
+ * A backfill is a request over many asset partitions, kept so that it can be
+ * watched, resumed and canceled: the selection, the partitions requested of
+ * each asset (as key ranges, see tr_partitions_keyset_to_ranges) and the
+ * outcome of each partition so far. Each execution of it is a run whose
+ * backfill_id names it (the first, then one per resume).
+ *
+ * Statuses: "requested" (recorded, no run yet), "running", "completed" (every
+ * requested partition succeeded), "failed" (some failed or were skipped, or
+ * the process died: resumable), "canceling" (cancel asked while a process runs
+ * it; that process stops soon), "canceled" (resumable too).
+ */
+typedef struct tr_backfill {
+	int64_t id;
+	char *status;
+	char *selection;
+	char *partitions;  /* the partition pick as text, as on tr_run */
+	char *launched_by;
+	int64_t created_at, ended_at; /* Unix ms; ended_at 0 while not ended */
+	int64_t partitions_total; /* asset partitions requested (an unpartitioned asset counts 1) */
+	int64_t partitions_succeeded, partitions_failed, partitions_skipped;
+	int64_t last_run_id; /* the newest run of the backfill, 0: none */
+	char *error;         /* the first failure's message of the latest run, or NULL */
+} tr_backfill;
+
+/* One asset of a backfill: what was requested and what became of it. The
+   four texts are key ranges, one per line ("" for none; an unpartitioned
+   asset uses the single key ""). */
+typedef struct tr_backfill_asset {
+	char *asset;
+	int partitioned;
+	int64_t n_requested;
+	char *requested;
+	char *succeeded, *failed, *skipped; /* as of the last update */
+} tr_backfill_asset;
+
+void tr_backfill_release(tr_backfill *b);
+void tr_backfills_free(tr_backfill *bs, size_t n);
+void tr_backfill_assets_free(tr_backfill_asset *as, size_t n);
+
+/* Records a new backfill ("requested", counters 0 except partitions_total)
+   with its assets' requested ranges (succeeded/failed/skipped ignored);
+   *id its new id. One transaction. TR_EINVAL: no assets, an asset without
+   name. */
+int tr_storage_backfill_create(tr_storage *st, const tr_backfill *b, const tr_backfill_asset *assets,
+			       size_t n_assets, int64_t *id, tr_error *err);
+/* Backfill id into *out and (when assets is not NULL) its assets, in the order
+   they were given. TR_ENOTFOUND naming the id (and `tranche backfills`). */
+int tr_storage_backfill_get(tr_storage *st, int64_t id, tr_backfill *out,
+			    tr_backfill_asset **assets, size_t *n_assets, tr_error *err);
+/* The newest `limit` backfills (0: all), newest first; NULL and 0 when none. */
+int tr_storage_backfills_list(tr_storage *st, size_t limit, tr_backfill **out, size_t *n,
+			      tr_error *err);
+/*
+ * Updates backfill id from b: status, ended_at, the three counters,
+ * last_run_id and error (other fields ignored); and, when n_assets > 0, the
+ * succeeded/failed/skipped ranges of the named assets. One transaction.
+ * A backfill that is "canceling" stays so unless b->status is "canceled",
+ * "completed" or "failed" (a run that ends). TR_EINVAL: an unknown status.
+ */
+int tr_storage_backfill_update(tr_storage *st, int64_t id, const tr_backfill *b,
+			       const tr_backfill_asset *assets, size_t n_assets, tr_error *err);
+/*
+ * Asks backfill id to stop: "running" with a live run becomes "canceling"
+ * (the process running it sees that and stops); "requested", "failed", or
+ * "running" whose process is gone becomes "canceled" at once. *status (may be
+ * NULL) is the new status (the caller frees it). Already "completed" or
+ * "canceled": TR_EINVAL saying so, nothing written.
+ */
+int tr_storage_backfill_cancel(tr_storage *st, int64_t id, char **status, tr_error *err);
+/* The status of backfill id into *status (caller frees); a cheap poll. */
+int tr_storage_backfill_status(tr_storage *st, int64_t id, char **status, tr_error *err);
+/* Ids of the runs of backfill id, oldest first, as a new array (caller frees). */
+int tr_storage_backfill_runs(tr_storage *st, int64_t id, int64_t **run_ids, size_t *n,
+			     tr_error *err);
+
+/* ---- the partition status summary -------------------------------------------
+ *
+ * Status questions over a million partitions cannot read a million rows. The
+ * exec layer keeps, per asset, an opaque summary (its key sets by status,
+ * encoded) tagged with `tag` (which partitions definition it indexes), and
+ * the storage tells what changed since: every change to an asset's status rows
+ * (set, restored, or removed by a wipe) gets a new value of one increasing
+ * sequence, and status_changes lists rows changed after a given value.
+ */
+/* The summary of asset stored with tag, into *blob (caller frees; NULL and 0
+   when none or stored with another tag) and the sequence it is current to. */
+int tr_storage_summary_get(tr_storage *st, const char *asset, const char *tag, void **blob,
+			   size_t *len, int64_t *seq, tr_error *err);
+/* Stores (replaces) the summary of asset, current to seq. */
+int tr_storage_summary_put(tr_storage *st, const char *asset, const char *tag, const void *blob,
+			   size_t len, int64_t seq, tr_error *err);
+/* Status rows of asset changed after seq, as tr_pstatus (status NULL: the row
+   was removed: the partition is missing), sorted by partition; *now_seq is the
+   sequence they bring the asset to. */
+int tr_storage_status_changes(tr_storage *st, const char *asset, int64_t seq, tr_pstatus **out,
+			      size_t *n, int64_t *now_seq, tr_error *err);
 
 /* Frees a vector of count malloc'd strings and the vector itself; NULL is allowed. */
 void tr_strv_free(char **strv, size_t count);
