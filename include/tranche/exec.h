@@ -91,16 +91,16 @@ typedef enum {
 
 typedef struct tr_progress {
 	size_t total, done, failed, skipped; /* steps */
-	int64_t partitions_total, partitions_done, partitions_failed, partitions_skipped;
-	size_t running;             /* steps running now */
-	const char *running_assets; /* their assets, "a, b" (at most a few, then "…") */
-	int retrying;               /* ended: 1 when the step failed and will be tried again */
 	const char *asset;     /* the step that just started or ended */
 	const char *partition; /* "" for unpartitioned */
 	int64_t elapsed_ms;
 	int ended; /* 0: the step started, 1: it ended */
 	int ok;    /* ended: 1 success, 0 failed/skipped */
 	const char *error; /* ended and failed: why */
+	int64_t partitions_total, partitions_done, partitions_failed, partitions_skipped;
+	size_t running;             /* steps running now */
+	const char *running_assets; /* their assets, "a, b" (at most a few, then "…") */
+	int retrying;               /* ended: 1 when the step failed and will be tried again */
 } tr_progress;
 
 typedef enum {
