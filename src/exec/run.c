@@ -840,7 +840,7 @@ static int run_step(struct run *r, size_t i, int64_t index, int *fatal, tr_error
 	if (r->req->on_progress) {
 		tr_progress pr = {r->total, r->report->succeeded + r->report->failed + r->report->skipped,
 				  r->report->failed, r->report->skipped, a->name, pp.key,
-				  wall_ms() - r->started_ms, 0, 0, NULL};
+				  wall_ms() - r->started_ms, 0, 0, NULL, 0, 0, 0, 0, 0, NULL, 0};
 		r->req->on_progress(r->req->ctx, &pr);
 	}
 	batch_add(&r->batch, r->run_id, "step_start", a->name, pp.key);
@@ -903,7 +903,7 @@ static int run_step(struct run *r, size_t i, int64_t index, int *fatal, tr_error
 			tr_progress pr = {r->total,
 					  r->report->succeeded + r->report->failed + r->report->skipped + 1,
 					  r->report->failed + 1, r->report->skipped, a->name, pp.key,
-					  wall_ms() - r->started_ms, 1, 0, serr.msg};
+					  wall_ms() - r->started_ms, 1, 0, serr.msg, 0, 0, 0, 0, 0, NULL, 0};
 			r->req->on_progress(r->req->ctx, &pr);
 		}
 	} else {
@@ -935,7 +935,7 @@ static int run_step(struct run *r, size_t i, int64_t index, int *fatal, tr_error
 			tr_progress pr = {r->total,
 					  r->report->succeeded + r->report->failed + r->report->skipped + 1,
 					  r->report->failed, r->report->skipped, a->name, pp.key,
-					  wall_ms() - r->started_ms, 1, 1, NULL};
+					  wall_ms() - r->started_ms, 1, 1, NULL, 0, 0, 0, 0, 0, NULL, 0};
 			r->req->on_progress(r->req->ctx, &pr);
 		}
 	}
@@ -1045,7 +1045,7 @@ static int execute(struct run *r, tr_error *err)
 						r->total,
 						r->report->succeeded + r->report->failed + r->report->skipped + 1,
 						r->report->failed, r->report->skipped + 1, a->name, pp.key,
-						wall_ms() - r->started_ms, 1, 0, why};
+						wall_ms() - r->started_ms, 1, 0, why, 0, 0, 0, 0, 0, NULL, 0};
 					r->req->on_progress(r->req->ctx, &pr);
 				}
 				rc = batch_flush(&r->batch, r->st, err);
