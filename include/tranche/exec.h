@@ -68,7 +68,8 @@ typedef struct tr_partition_params {
 	tr_param params[48];
 	size_t n;
 	char *slice; /* NULL when unpartitioned or no partition_expr */
-	char *key;   /* the partition key, "" for unpartitioned */
+	char *key;   /* the partition key, "" for unpartitioned, "FIRST...LAST" for a range */
+	int64_t first, n_keys, stride; /* the step's partitions: first + k * stride, k < n_keys */
 	int64_t start, end; /* the time window as instants, when there is one */
 	int has_window;
 	void *owned; /* strings behind params */
@@ -76,7 +77,28 @@ typedef struct tr_partition_params {
 
 int tr_partition_params_make(const tr_project *p, size_t i, const tr_partitions *parts,
 			     int64_t index, tr_partition_params *out, tr_error *err);
+/*
+ * The same for a step over n_keys > 1 partitions first + k*stride (contiguous
+ * along the definition's run dimension, see tr_partitions_run_dimension):
+ * partition_keys lists them all and partition_key is not bound;
+ * partition_start/end span from the first window's start to the last's end.
+ * Multi: the run dimension gets partition_keys_<dim> (and its span when time),
+ * the others partition_key_<dim>. The slice of a non-time spanning dimension
+ * is list_contains($partition_keys..., (expr)).
+ */
+int tr_partition_params_make_range(const tr_project *p, size_t i, const tr_partitions *parts,
+				   int64_t first, int64_t n_keys, int64_t stride,
+				   tr_partition_params *out, tr_error *err);
 void tr_partition_params_release(tr_partition_params *pp);
+
+/*
+ * The dimension along which a backfill policy groups the keys of a multi
+ * definition — its time dimension, else its last — and that dimension's
+ * stride in partition indexes (parts may be NULL: stride 1). Other
+ * definitions: dimension 0, stride 1.
+ */
+int tr_partitions_run_dimension(const tr_partdef *def, size_t *dim, int64_t *stride,
+				const tr_partitions *parts);
 
 /* ---- runs ---------------------------------------------------------------- */
 
