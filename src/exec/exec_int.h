@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include "tranche/error.h"
+#include "tranche/exec.h"
 
 /* ---- command.c: running an external program ------------------------------ */
 
@@ -43,5 +46,108 @@ int cmd_run(const cmd_spec *spec, cmd_result *res, tr_error *err);
 /* Describes how the program ended, for messages: "exited with status 3",
    "was killed by signal 9 (Killed)", "timed out after 5 s". */
 void cmd_describe(const cmd_result *res, int64_t timeout_ms, char *out, size_t n);
+
+/* ---- batch.c: events of one step (or one coordinator round), written together ---- */
+
+struct batch {
+	tr_event *evs;
+	size_t n, cap;
+	char **strs; /* owned strings behind evs */
+	size_t n_strs, cap_strs;
+	int failed;
+};
+
+int64_t exec_wall_ms(void);
+const char *batch_keep(struct batch *b, char *s); /* takes s (NULL: marks the batch failed) */
+const char *batch_dup(struct batch *b, const char *s);
+tr_event *batch_add(struct batch *b, int64_t run_id, const char *type, const char *asset,
+		    const char *partition);
+/* Moves every event of src to the end of dst (src is left empty). */
+int batch_move(struct batch *dst, struct batch *src);
+void batch_clear(struct batch *b);
+void batch_release(struct batch *b);
+/* Writes the events in one transaction, then clears the batch. */
+int batch_flush(struct batch *b, tr_storage *st, tr_error *err);
+
+/* ---- plan.c: the plan: selected assets, their partitions, steps and edges ---------- */
+
+enum step_state {
+	ST_PENDING = 0, /* waiting for upstream steps */
+	ST_READY,       /* in a ready queue */
+	ST_RUNNING,
+	ST_OK,
+	ST_BLOCKED, /* written, but a blocking check failed: downstream must not run */
+	ST_FAILED,
+	ST_SKIPPED,
+	ST_CANCELED, /* interrupted or never started because of a cancel */
+};
+
+struct step {
+	uint32_t asset;
+	uint8_t state;
+	uint8_t bad_up; /* an upstream step failed, was skipped or blocked */
+	uint16_t attempts;
+	int64_t first, count, stride; /* partitions first + k*stride, k < count */
+	uint32_t waiting;             /* upstream steps not yet ended */
+	uint32_t bad_from;            /* the upstream step that made it bad (when bad_up) */
+	int64_t not_before_ms;        /* a retry waits until then */
+	/* filled by the worker that ran it */
+	struct batch events;
+	char *error;         /* failed: why */
+	size_t checks_failed;
+	int64_t rows;
+};
+
+struct plan_asset {
+	int selected;
+	int has_steps;
+	tr_partitions *parts; /* NULL: unpartitioned */
+	tr_keyset keys;       /* partitions to run (unpartitioned: {0}) */
+	size_t first_step, n_steps;
+	/* index -> step, sorted by index (for mapping upstream keys to steps) */
+	int64_t *key_index;
+	uint32_t *key_step;
+	size_t n_key;
+	size_t run_dim;
+	int64_t stride;
+	int table_missing; /* its table does not exist yet: its first step runs alone */
+	/* outcome, per partition */
+	tr_keyset done, failed, skipped;
+	tr_keyset prev_done; /* a resumed backfill: what earlier runs of it did */
+	const char *backfill_name; /* the asset's name as the backfill recorded it */
+	int64_t running; /* steps running now */
+};
+
+struct plan {
+	struct plan_asset *pa; /* p->n_assets */
+	struct step *steps;
+	size_t n_steps;
+	uint32_t *down_start; /* CSR: downstream steps of step s are down[down_start[s] .. down_start[s+1]) */
+	uint32_t *down;
+	int64_t partitions;
+};
+
+int plan_build(const tr_project *p, tr_storage *st, const tr_run_request *req,
+	       const char *selection, tr_pick pick, struct plan *pl, tr_error *err);
+/* Steps and edges from pl->pa[i].keys (after picks are resolved). */
+int plan_steps(const tr_project *p, struct plan *pl, tr_error *err);
+void plan_release(const tr_project *p, struct plan *pl);
+int plan_summary(const tr_project *p, const struct plan *pl, tr_run_report *report, tr_error *err);
+int plan_describe(const tr_project *p, const struct plan *pl, tr_buf *out, tr_error *err);
+const char *pick_text(const tr_run_request *req, tr_buf *b);
+
+/* ---- step.c: running one step on a worker's connection -------------------- */
+
+struct step_env {
+	const tr_project *p;
+	const struct plan *pl;
+	tr_wconn *conn;
+	int64_t run_id;
+	volatile sig_atomic_t *cancel; /* set when the run is being canceled */
+};
+
+/* Runs step s (its events go to s->events; s->state, error, checks_failed set).
+   Never touches instance storage. Returns 0, or an error that must end the run. */
+int step_execute(const struct step_env *env, struct step *s, size_t step_id, tr_error *err);
 
 #endif

@@ -1,1095 +1,692 @@
 /*
- * run.c — the planner and executor of `tranche materialize`.
+ * run.c — the executor of `tranche materialize` and `tranche backfill`.
  *
- * Planning resolves the selection and the partition pick for every selected
- * asset before anything is written: an unknown asset, a key that is not a
- * partition of a selected asset, a partitioned asset without a pick — all
- * refuse the whole request. The plan is asset-major in dependency order (all
- * partitions of an upstream asset before its downstream assets), so a step's
- * upstream steps have always ended when it starts.
+ * The calling thread is the coordinator: it alone uses instance storage and
+ * calls on_progress. It hands ready steps to `jobs` worker threads (each with
+ * its own warehouse connection) through a small run queue, and takes ended
+ * steps back from a done queue. Each round it writes every event gathered
+ * since the last round (step starts, the ended steps' events) in one
+ * transaction, so storage costs one commit per round, not per event, however
+ * many workers there are.
  *
- * Executing a step: "step_start" (the partition shows in progress), the load
- * through the warehouse in one transaction (command assets first run their
- * program), then "materialization" with metadata and "step_success", then the
- * asset's checks; or "step_failure" with the reason. A downstream partition is
- * skipped when an upstream partition it reads (through the dependency's
- * mapping) failed, was skipped, or failed a blocking check in this run.
+ * Order: a step becomes ready when every upstream step it reads (see plan.c)
+ * has ended; if one of them failed, was skipped or failed a blocking check,
+ * it is skipped and so are the steps below it. Ready steps wait in one heap
+ * per pool (and one for steps in no pool), lowest step number first —
+ * upstream assets before downstream, early partitions before late. A pool
+ * starts a step only while fewer than max_concurrency of its steps run and
+ * fewer than rate_count started in the last rate_period_ms. An asset whose
+ * table does not exist yet runs its first step alone (creating a table twice
+ * at once would conflict).
  *
- * Cancellation: a watcher thread polls req->cancel and interrupts the
- * warehouse connection; command programs are stopped by cmd_run. The run then
- * ends "canceled" and its in-progress partitions return to their old status.
+ * Retries: a failed step with attempts left goes back, delayed, to its heap;
+ * its "step_retry" event says why. Cancel (req->cancel, or the backfill set
+ * to "canceling" from another process): no new step starts, running SQL is
+ * interrupted (each worker's transaction rolls back), commands get SIGTERM;
+ * the run ends "canceled" and its in-progress partitions get back their old
+ * status.
  */
 #include <errno.h>
-#include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "base/fs.h"
-#include "base/node.h"
 #include "exec/exec_int.h"
-#include "tranche/exec.h"
-#include "tranche/json.h"
 
-#define PREVIEW_ROWS 10
-#define CHECK_SAMPLE_ROWS 5
+#define ROUND_WAIT_MS 50           /* the coordinator looks at cancel this often */
+#define BACKFILL_POLL_MS 500       /* ...at its backfill's status (cancel from elsewhere) */
+#define BACKFILL_PROGRESS_MS 1000  /* ...and records the backfill's progress */
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- the event batch: events of one step, written in one transaction ---------------- */
-
-struct batch {
-	tr_event *evs;
+struct heap {
+	uint32_t *a;
 	size_t n, cap;
-	char **strs; /* owned strings behind evs */
-	size_t n_strs, cap_strs;
-	int failed;
 };
 
-static const char *batch_keep(struct batch *b, char *s)
-{
-	if (!s) {
-		b->failed = 1;
-		return NULL;
-	}
-	if (b->n_strs == b->cap_strs) {
-		size_t cap = b->cap_strs ? b->cap_strs * 2 : 16;
-		char **grown = realloc(b->strs, cap * sizeof(*grown));
-
-		if (!grown) {
-			free(s);
-			b->failed = 1;
-			return NULL;
-		}
-		b->strs = grown;
-		b->cap_strs = cap;
-	}
-	b->strs[b->n_strs++] = s;
-	return s;
-}
-
-static const char *batch_dup(struct batch *b, const char *s)
-{
-	return s ? batch_keep(b, strdup(s)) : NULL;
-}
-
-static tr_event *batch_add(struct batch *b, int64_t run_id, const char *type, const char *asset,
-			   const char *partition)
-{
-	tr_event *ev;
-
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 8;
-		tr_event *grown = realloc(b->evs, cap * sizeof(*grown));
-
-		if (!grown) {
-			b->failed = 1;
-			return NULL;
-		}
-		b->evs = grown;
-		b->cap = cap;
-	}
-	ev = &b->evs[b->n++];
-	memset(ev, 0, sizeof(*ev));
-	ev->run_id = run_id;
-	ev->ts = wall_ms();
-	ev->type = type;
-	ev->asset = asset;
-	ev->partition = partition;
-	return ev;
-}
-
-static void batch_clear(struct batch *b)
-{
-	for (size_t i = 0; i < b->n_strs; i++)
-		free(b->strs[i]);
-	b->n = b->n_strs = 0;
-	b->failed = 0;
-}
-
-static void batch_release(struct batch *b)
-{
-	batch_clear(b);
-	free(b->evs);
-	free(b->strs);
-	memset(b, 0, sizeof(*b));
-}
-
-static int batch_flush(struct batch *b, tr_storage *st, tr_error *err)
-{
-	int rc = 0;
-
-	if (b->failed)
-		rc = tr_error_set(err, TR_ENOMEM, "out of memory recording events");
-	else if (b->n)
-		rc = tr_storage_events_add(st, b->evs, b->n, err);
-	batch_clear(b);
-	return rc;
-}
-
-/* ---- the plan ------------------------------------------------------------------------ */
-
-enum { ST_PENDING, ST_OK, ST_FAILED, ST_SKIPPED, ST_BLOCKED /* ok, but a blocking check failed */ };
-enum { WHY_FAILED = 1, WHY_CHECK = 2, WHY_SKIPPED = 4 };
-
-struct plan_asset {
-	int selected;
-	tr_partitions *parts; /* NULL: unpartitioned */
-	tr_keyset keys;       /* partitions to run (unpartitioned: {0}) */
-	tr_keyset bad;        /* partitions that failed, were skipped or failed a blocking check */
-	int bad_unpartitioned;
-	int why; /* what went wrong in bad: WHY_* bits */
+struct pool_state {
+	int64_t running;
+	int64_t *starts; /* ring of the last rate_count start times */
+	size_t n_starts, next;
 };
 
-struct run {
+struct exec;
+
+struct worker {
+	struct exec *x;
+	pthread_t thread;
+	int started;
+	tr_wconn *conn;
+};
+
+struct exec {
 	const tr_project *p;
 	tr_storage *st;
 	tr_warehouse *wh;
-	tr_wconn *conn;
 	const tr_run_request *req;
 	tr_run_report *report;
-	struct plan_asset *pa;
-	size_t total;
-	int64_t run_id;
-	int64_t started_ms;
-	struct batch batch;
-	/* cancel watcher */
-	pthread_t watcher;
-	int watching;
-	atomic_int stop_watcher;
+	struct plan pl;
+	int64_t run_id, backfill_id, started_ms;
+	size_t jobs;
+	struct worker *workers;
+
+	/* shared with the workers, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv, done_cv;
+	uint32_t *runq; /* ring of jobs entries */
+	size_t runq_head, runq_n;
+	uint32_t *doneq;
+	size_t doneq_n;
+	int shutdown;
+	int fatal;
+	tr_error fatal_err;
+	volatile sig_atomic_t stop; /* the run is being canceled */
+
+	/* the coordinator's own */
+	struct heap *heaps; /* n_pools + 1: the last for steps in no pool */
+	struct pool_state *pools;
+	uint32_t *delayed; /* retries waiting for their time */
+	size_t n_delayed;
+	size_t running, ended;
+	struct batch pending;
+	uint32_t *stack; /* skip propagation */
+	char running_assets[160];
+	int64_t last_poll_ms, last_record_ms;
 };
 
-static const char *pick_text(const tr_run_request *req, tr_buf *b)
+/* ---- heaps --------------------------------------------------------------------------- */
+
+static int heap_push(struct heap *h, uint32_t v)
 {
-	switch (req->pick) {
-	case TR_PICK_KEYS:
-		for (size_t i = 0; i < req->n_keys; i++)
-			tr_buf_addf(b, "%s%s", i ? "," : "", req->keys[i]);
-		break;
-	case TR_PICK_RANGE:
-		tr_buf_addf(b, "%s...%s", req->from, req->to);
-		break;
-	case TR_PICK_MISSING:
-		tr_buf_adds(b, "missing");
-		break;
-	case TR_PICK_FAILED:
-		tr_buf_adds(b, "failed");
-		break;
-	case TR_PICK_ALL:
-		tr_buf_adds(b, "all");
-		break;
-	default:
-		break;
+	size_t i;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		uint32_t *a = realloc(h->a, cap * sizeof(*a));
+
+		if (!a)
+			return TR_ENOMEM;
+		h->a = a;
+		h->cap = cap;
 	}
-	return tr_buf_str(b);
+	for (i = h->n++; i > 0 && h->a[(i - 1) / 2] > v; i = (i - 1) / 2)
+		h->a[i] = h->a[(i - 1) / 2];
+	h->a[i] = v;
+	return 0;
 }
 
-static int pick_keys(struct run *r, size_t i, tr_error *err)
+static uint32_t heap_pop(struct heap *h)
 {
-	const tr_asset *a = &r->p->assets[i];
-	struct plan_asset *pa = &r->pa[i];
-	const tr_run_request *req = r->req;
-	tr_asset_state state;
-	int rc = 0;
+	uint32_t top = h->a[0], last = h->a[--h->n];
+	size_t i = 0;
 
-	if (!pa->parts) {
-		if (req->pick == TR_PICK_MISSING || req->pick == TR_PICK_FAILED) {
-			rc = tr_asset_state_get(r->p, r->st, i, NULL, &state, err);
-			if (rc)
-				return rc;
-			if (tr_keyset_contains(req->pick == TR_PICK_FAILED ? &state.failed
-									    : &state.materialized,
-					       0) == (req->pick == TR_PICK_FAILED))
-				rc = tr_keyset_add(&pa->keys, 0);
-			tr_asset_state_release(&state);
-			return rc;
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->a[c + 1] < h->a[c])
+			c++;
+		if (h->a[c] >= last)
+			break;
+		h->a[i] = h->a[c];
+		i = c;
+	}
+	if (h->n)
+		h->a[i] = last;
+	return top;
+}
+
+/* ---- workers ------------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct exec *x = w->x;
+	struct step_env env = {x->p, &x->pl, w->conn, x->run_id, &x->stop};
+
+	pthread_mutex_lock(&x->mu);
+	for (;;) {
+		uint32_t s;
+		tr_error err = {0};
+		int rc;
+
+		while (x->runq_n == 0 && !x->shutdown)
+			pthread_cond_wait(&x->work_cv, &x->mu);
+		if (x->runq_n == 0)
+			break;
+		s = x->runq[x->runq_head];
+		x->runq_head = (x->runq_head + 1) % x->jobs;
+		x->runq_n--;
+		pthread_mutex_unlock(&x->mu);
+
+		rc = step_execute(&env, &x->pl.steps[s], s, &err);
+
+		pthread_mutex_lock(&x->mu);
+		if (rc && !x->fatal) {
+			x->fatal = 1;
+			x->fatal_err = err;
 		}
-		return tr_keyset_add(&pa->keys, 0);
-	}
-	switch (req->pick) {
-	case TR_PICK_NONE: {
-		tr_buf d = TR_BUF_INIT;
-		int64_t n = tr_partitions_count(pa->parts);
-
-		if (n > 0)
-			tr_partitions_key(pa->parts, 0, &d, NULL);
-		rc = tr_error_set(err, TR_EINVAL,
-				  "asset %s is partitioned (%s, %lld partitions%s%s): choose which "
-				  "with --partition KEY, --from KEY --to KEY, --missing, --failed or --all",
-				  a->name, tr_partdef_type_name(a->partdef), (long long)n,
-				  n > 0 ? ", the first is " : "", tr_buf_str(&d));
-		tr_buf_release(&d);
-		return rc;
-	}
-	case TR_PICK_KEYS:
-		rc = tr_partitions_keyset_from_keys(pa->parts, req->keys, req->n_keys, &pa->keys, err);
-		break;
-	case TR_PICK_RANGE:
-		rc = tr_partitions_keyset_from_range(pa->parts, req->from, req->to, &pa->keys, err);
-		break;
-	case TR_PICK_ALL:
-		rc = tr_partitions_keyset_all(pa->parts, &pa->keys);
-		break;
-	case TR_PICK_MISSING:
-	case TR_PICK_FAILED:
-		rc = tr_asset_state_get(r->p, r->st, i, pa->parts, &state, err);
 		if (rc)
-			return rc;
-		if (req->pick == TR_PICK_FAILED)
-			rc = tr_keyset_copy(&pa->keys, &state.failed);
-		else
-			rc = tr_keyset_union(&pa->keys, &state.missing, &state.failed);
-		tr_asset_state_release(&state);
-		break;
+			x->pl.steps[s].state = ST_FAILED;
+		x->doneq[x->doneq_n++] = s;
+		pthread_cond_signal(&x->done_cv);
 	}
-	if (rc && (req->pick == TR_PICK_KEYS || req->pick == TR_PICK_RANGE))
-		tr_error_prefix(err, "asset %s (%s partitions)", a->name,
-				tr_partdef_type_name(a->partdef));
-	return rc;
-}
-
-static int plan(struct run *r, tr_error *err)
-{
-	const tr_project *p = r->p;
-	unsigned char *selected = calloc(p->n_assets ? p->n_assets : 1, 1);
-	int rc;
-
-	if (!selected)
-		return tr_error_set(err, TR_ENOMEM, "out of memory");
-	rc = tr_project_select(p, r->req->selection, selected, err);
-	for (size_t k = 0; k < p->n_assets && !rc; k++) {
-		size_t i = p->order[k];
-
-		if (!selected[i])
-			continue;
-		r->pa[i].selected = 1;
-		rc = tr_asset_partitions(p, r->st, i, r->req->now, &r->pa[i].parts, err);
-		if (!rc)
-			rc = pick_keys(r, i, err);
-		if (!rc)
-			r->total += (size_t)tr_keyset_count(&r->pa[i].keys);
-	}
-	if (!rc && (r->req->pick == TR_PICK_KEYS || r->req->pick == TR_PICK_RANGE)) {
-		int any_partitioned = 0;
-
-		for (size_t i = 0; i < p->n_assets; i++)
-			any_partitioned |= r->pa[i].selected && r->pa[i].parts;
-		if (!any_partitioned)
-			rc = tr_error_set(err, TR_EINVAL,
-					  "no asset of \"%s\" is partitioned: materialize it without "
-					  "--partition/--from/--to",
-					  r->req->selection);
-	}
-	free(selected);
-	return rc;
-}
-
-/* ---- dry run ------------------------------------------------------------------------- */
-
-static void param_text(tr_buf *out, const tr_param *prm)
-{
-	switch (prm->type) {
-	case TR_PARAM_TEXT:
-		tr_buf_addc(out, '\'');
-		for (const char *c = prm->text; *c; c++) {
-			if (*c == '\'')
-				tr_buf_addc(out, '\''); /* SQL's doubling, for display only */
-			tr_buf_addc(out, *c);
-		}
-		tr_buf_addc(out, '\'');
-		break;
-	case TR_PARAM_TIMESTAMP: {
-		time_t t = (time_t)(prm->value / 1000000);
-		struct tm tm;
-		char s[40];
-
-		gmtime_r(&t, &tm);
-		strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
-		tr_buf_addf(out, "TIMESTAMP '%s'", s);
-		break;
-	}
-	case TR_PARAM_BIGINT:
-		tr_buf_addf(out, "%lld", (long long)prm->value);
-		break;
-	case TR_PARAM_TEXT_LIST:
-		tr_buf_addc(out, '[');
-		for (size_t k = 0; k < prm->list_len; k++) {
-			tr_param one = {0};
-
-			one.type = TR_PARAM_TEXT;
-			one.text = prm->list[k];
-			if (k)
-				tr_buf_adds(out, ", ");
-			param_text(out, &one);
-		}
-		tr_buf_addc(out, ']');
-		break;
-	}
-}
-
-static int dry_run(struct run *r, tr_error *err)
-{
-	tr_buf *out = r->req->plan_out;
-	int rc = 0;
-
-	tr_buf_addf(out, "plan: %zu step%s (dry run: nothing is written)\n", r->total,
-		    r->total == 1 ? "" : "s");
-	for (size_t k = 0; k < r->p->n_assets && !rc; k++) {
-		size_t i = r->p->order[k];
-		const tr_asset *a = &r->p->assets[i];
-		tr_keyset_iter it;
-		int64_t index;
-
-		if (!r->pa[i].selected)
-			continue;
-		tr_keyset_iter_init(&it, &r->pa[i].keys);
-		while (!rc && tr_keyset_iter_next(&it, &index)) {
-			tr_partition_params pp;
-
-			rc = tr_partition_params_make(r->p, i, r->pa[i].parts, index, &pp, err);
-			if (rc)
-				break;
-			tr_buf_addf(out, "%s%s%s\n", a->name, pp.key[0] ? " " : "", pp.key);
-			for (size_t n = 0; n < pp.n; n++) {
-				tr_buf_addf(out, "  $%-28s = ", pp.params[n].name);
-				param_text(out, &pp.params[n]);
-				tr_buf_addc(out, '\n');
-			}
-			if (pp.slice)
-				tr_buf_addf(out, "  slice: %s\n", pp.slice);
-			tr_partition_params_release(&pp);
-		}
-	}
-	return rc;
-}
-
-/* ---- cancel watcher ------------------------------------------------------------------ */
-
-static void *watch_cancel(void *arg)
-{
-	struct run *r = arg;
-
-	while (!atomic_load(&r->stop_watcher)) {
-		if (*r->req->cancel) {
-			tr_wconn_interrupt(r->conn);
-			struct timespec ts = {0, 20 * 1000000};
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		struct timespec ts = {0, 20 * 1000000};
-		nanosleep(&ts, NULL);
-	}
+	pthread_mutex_unlock(&x->mu);
 	return NULL;
 }
 
-static int canceled(const struct run *r)
+/* ---- events of the coordinator ------------------------------------------------------- */
+
+/* Adds one event of `type` per partition of step s (message may be NULL). */
+static int step_events(struct exec *x, uint32_t s, const char *type, const char *message)
 {
-	return r->req->cancel && *r->req->cancel;
-}
+	const struct step *st = &x->pl.steps[s];
+	const struct plan_asset *pa = &x->pl.pa[st->asset];
+	const char *asset = x->p->assets[st->asset].name;
+	const char *msg = message ? batch_dup(&x->pending, message) : NULL;
 
-/* ---- one step ------------------------------------------------------------------------ */
-
-/* Writes a result table as metadata: a lone value as itself, else rows as objects. */
-static void table_value(tr_json *j, const tr_table *t)
-{
-	if (t->nrows == 1 && t->ncols == 1) {
-		const char *cell = t->cells[0];
-
-		if (!cell) {
-			tr_json_null(j);
-		} else if (t->numeric[0]) {
-			char *end;
-			double d = strtod(cell, &end);
-
-			if (*end == '\0' && end != cell)
-				tr_json_double(j, d);
-			else
-				tr_json_string(j, cell);
-		} else {
-			tr_json_string(j, cell);
-		}
-		return;
-	}
-	tr_table_write_json(t, j);
-}
-
-static char *materialization_data(const tr_asset *a, const tr_load_result *res,
-				  int64_t duration_ms)
-{
-	tr_buf b = TR_BUF_INIT;
-	tr_json j;
-
-	tr_json_init(&j, &b, 0);
-	tr_json_object_begin(&j);
-	tr_json_kv_int(&j, "row_count", res->row_count);
-	tr_json_kv_int(&j, "rows_deleted", res->rows_deleted);
-	if (res->stray_rows)
-		tr_json_kv_int(&j, "rows_dropped_outside", res->stray_rows);
-	tr_json_kv_int(&j, "duration_ms", duration_ms);
-	if (a->code_version)
-		tr_json_kv_string(&j, "code_version", a->code_version);
-	tr_json_key(&j, "preview");
-	tr_json_object_begin(&j);
-	tr_json_key(&j, "columns");
-	tr_json_array_begin(&j);
-	for (size_t c = 0; c < res->preview.ncols; c++)
-		tr_json_string(&j, res->preview.names[c]);
-	tr_json_array_end(&j);
-	tr_json_key(&j, "rows");
-	tr_table_write_json(&res->preview, &j);
-	tr_json_object_end(&j);
-	if (res->n_metadata) {
-		tr_json_key(&j, "metadata");
-		tr_json_object_begin(&j);
-		for (size_t m = 0; m < res->n_metadata && m < a->n_metadata; m++) {
-			tr_json_key(&j, a->metadata[m].name);
-			table_value(&j, &res->metadata[m]);
-		}
-		tr_json_object_end(&j);
-	}
-	tr_json_object_end(&j);
-	if (tr_buf_failed(&b)) {
-		tr_buf_release(&b);
-		return NULL;
-	}
-	return tr_buf_detach(&b, NULL);
-}
-
-struct cmd_log {
-	struct run *r;
-	const char *asset, *partition;
-	char last[240]; /* the last line of output (stderr preferred), for the failure message */
-	int last_is_stderr;
-};
-
-static void on_cmd_line(void *ctx, int is_stderr, const char *line, size_t len)
-{
-	struct cmd_log *cl = ctx;
-	struct batch *b = &cl->r->batch;
-	tr_event *ev = batch_add(b, cl->r->run_id, "log", cl->asset, cl->partition);
-
-	if (len && (is_stderr || !cl->last_is_stderr)) {
-		snprintf(cl->last, sizeof(cl->last), "%.*s", (int)len, line);
-		cl->last_is_stderr = is_stderr;
-	}
-	if (!ev)
-		return;
-	ev->message = batch_keep(b, strndup(line, len));
-	ev->data = is_stderr ? "{\"stream\":\"stderr\"}" : "{\"stream\":\"stdout\"}";
-}
-
-static const char *format_of(const tr_asset *a)
-{
-	return a->output_format ? a->output_format : "csv";
-}
-
-/* Reads TRANCHE_MESSAGES: JSON lines {"log": ...}, {"metadata": {...}}, {"check": {...}}. */
-static void read_messages(struct run *r, const tr_asset *a, const char *partition,
-			  const char *path, tr_buf *extra_metadata)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int lineno = 0;
-
-	if (!f)
-		return; /* no messages */
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		tr_node *doc = NULL;
-		const tr_node *v;
-		struct batch *b = &r->batch;
-		tr_error perr = {0};
-
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0)
-			continue;
-		if (tr_node_parse(line, (size_t)len, "TRANCHE_MESSAGES", &doc, &perr) ||
-		    doc->kind != TR_NODE_MAP) {
-			tr_event *ev = batch_add(b, r->run_id, "log", a->name, partition);
-
-			if (ev) {
-				char msg[TR_ERROR_MSG_MAX + 64];
-
-				snprintf(msg, sizeof(msg), "TRANCHE_MESSAGES line %d ignored: %s", lineno,
-					 perr.msg[0] ? perr.msg : "not a JSON object");
-				ev->message = batch_dup(b, msg);
-				ev->data = "{\"level\":\"warning\"}";
-			}
-			tr_node_free(doc);
-			continue;
-		}
-		if ((v = tr_node_get(doc, "log")) && v->kind == TR_NODE_SCALAR) {
-			tr_event *ev = batch_add(b, r->run_id, "log", a->name, partition);
-
-			if (ev)
-				ev->message = batch_dup(b, v->scalar);
-		} else if ((v = tr_node_get(doc, "metadata")) && v->kind == TR_NODE_MAP) {
-			/* kept as text "name": "value" pairs; numbers stay numbers */
-			for (size_t k = 0; k < v->n; k++) {
-				const tr_node *val = tr_node_value(v, k);
-
-				if (val->kind != TR_NODE_SCALAR)
-					continue;
-				if (extra_metadata->len)
-					tr_buf_addc(extra_metadata, ',');
-				tr_json_escape(extra_metadata, tr_node_key(v, k), strlen(tr_node_key(v, k)));
-				tr_buf_addc(extra_metadata, ':');
-				{
-					char *end;
-
-					strtod(val->scalar, &end); /* a number stays a number */
-					if (!val->quoted && *val->scalar && *end == '\0')
-						tr_buf_adds(extra_metadata, val->scalar);
-					else
-						tr_json_escape(extra_metadata, val->scalar,
-							       strlen(val->scalar));
-				}
-			}
-		} else if ((v = tr_node_get(doc, "check")) && v->kind == TR_NODE_MAP) {
-			const tr_node *name = tr_node_get(v, "name");
-			const tr_node *passed = tr_node_get(v, "passed");
-			const tr_node *sev = tr_node_get(v, "severity");
-			const tr_node *desc = tr_node_get(v, "description");
-			int ok = 0;
-			tr_event *ev;
-
-			if (!name || name->kind != TR_NODE_SCALAR || tr_node_bool(passed, &ok)) {
-				ev = batch_add(b, r->run_id, "log", a->name, partition);
-				if (ev) {
-					char msg[160];
-
-					snprintf(msg, sizeof(msg),
-						 "TRANCHE_MESSAGES line %d ignored: a check needs "
-						 "\"name\" and \"passed\": true|false",
-						 lineno);
-					ev->message = batch_dup(b, msg);
-					ev->data = "{\"level\":\"warning\"}";
-				}
-			} else {
-				tr_buf d = TR_BUF_INIT;
-				tr_json j;
-				const char *severity =
-					sev && sev->kind == TR_NODE_SCALAR && !strcmp(sev->scalar, "error")
-						? "error"
-						: "warn";
-
-				tr_json_init(&j, &d, 0);
-				tr_json_object_begin(&j);
-				tr_json_kv_bool(&j, "passed", ok);
-				tr_json_kv_string(&j, "severity", severity);
-				tr_json_object_end(&j);
-				ev = batch_add(b, r->run_id, "check", a->name, partition);
-				if (ev) {
-					char msg[TR_ERROR_MSG_MAX];
-
-					snprintf(msg, sizeof(msg), "%s%s%s", ok ? "passed" : "failed",
-						 desc && desc->kind == TR_NODE_SCALAR ? ": " : "",
-						 desc && desc->kind == TR_NODE_SCALAR ? desc->scalar : "");
-					ev->check = batch_dup(b, name->scalar);
-					ev->message = batch_dup(b, msg);
-					ev->data = batch_keep(b, tr_buf_detach(&d, NULL));
-				}
-				tr_buf_release(&d);
-				if (!ok)
-					r->report->checks_failed++;
-			}
-		}
-		tr_node_free(doc);
-	}
-	free(line);
-	fclose(f);
-}
-
-/* Runs a command asset's program; on success *file is where its rows are. */
-static int run_command(struct run *r, size_t i, const tr_partition_params *pp, char **file,
-		       tr_buf *extra_metadata, tr_error *err)
-{
-	const tr_asset *a = &r->p->assets[i];
-	tr_buf dir = TR_BUF_INIT, out = TR_BUF_INIT, msgs = TR_BUF_INIT;
-	char **env = NULL, **argv = NULL;
-	size_t n_env = 0, max_env;
-	struct cmd_log cl = {r, a->name, pp->key, "", 0};
-	cmd_spec spec = {0};
-	cmd_result res;
-	struct stat sb;
-	int rc = 0;
-
-	*file = NULL;
-	/* one directory per step: .tranche/runs/RUN/ASSET/N */
-	tr_buf_addf(&dir, ".tranche/runs/%lld/%s/%lld", (long long)r->run_id, a->name,
-		    (long long)(r->report->succeeded + r->report->failed + r->report->skipped));
-	tr_buf_addf(&out, "%s/output.%s", tr_buf_str(&dir), format_of(a));
-	tr_buf_addf(&msgs, "%s/messages.jsonl", tr_buf_str(&dir));
-	if (tr_buf_failed(&dir) || tr_buf_failed(&out) || tr_buf_failed(&msgs)) {
-		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = tr_mkdir_parents(tr_buf_str(&out), err)))
-		goto out;
-	max_env = 16 + 2 * pp->n + a->n_env;
-	env = calloc(max_env, sizeof(*env));
-	argv = calloc(a->command_argc + 1, sizeof(*argv));
-	if (!env || !argv) {
-		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t k = 0; k < a->command_argc; k++)
-		argv[k] = a->command[k];
-#define ENV(...) (env[n_env] = NULL, asprintf(&env[n_env], __VA_ARGS__) < 0 ? (void)0 : (void)n_env++)
-	ENV("TRANCHE_ASSET=%s", a->name);
-	ENV("TRANCHE_RUN_ID=%lld", (long long)r->run_id);
-	ENV("TRANCHE_PARTITION_KEY=%s", pp->key);
-	ENV("TRANCHE_OUTPUT=%s", tr_buf_str(&out));
-	ENV("TRANCHE_OUTPUT_FORMAT=%s", format_of(a));
-	ENV("TRANCHE_MESSAGES=%s", tr_buf_str(&msgs));
-	for (size_t k = 0; k < pp->n; k++) {
-		const tr_param *prm = &pp->params[k];
-		char name[128];
-		size_t l = 0;
-
-		if (prm->type == TR_PARAM_TEXT_LIST || !strcmp(prm->name, "partition_key"))
-			continue;
-		for (const char *c = prm->name; *c && l < sizeof(name) - 1; c++)
-			name[l++] = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
-		name[l] = '\0';
-		if (prm->type == TR_PARAM_TEXT) {
-			ENV("TRANCHE_%s=%s", name, prm->text);
-		} else if (prm->type == TR_PARAM_TIMESTAMP) {
-			time_t t = (time_t)(prm->value / 1000000);
-			struct tm tm;
-			char s[40];
-
-			gmtime_r(&t, &tm);
-			strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-			ENV("TRANCHE_%s=%s", name, s);
-		}
-	}
-	for (size_t k = 0; k < a->n_env; k++)
-		ENV("%s=%s", a->env[k].key, a->env[k].value);
-#undef ENV
-	unlink(tr_buf_str(&out));
-	spec.argv = argv;
-	spec.env_extra = env;
-	spec.n_env_extra = n_env;
-	spec.timeout_ms = a->timeout_ms;
-	spec.cancel = r->req->cancel;
-	spec.on_line = on_cmd_line;
-	spec.ctx = &cl;
-	rc = cmd_run(&spec, &res, err);
-	if (rc)
-		goto out;
-	read_messages(r, a, pp->key, tr_buf_str(&msgs), extra_metadata);
-	if (!res.exited || res.exit_status != 0) {
-		char how[128];
-
-		cmd_describe(&res, a->timeout_ms, how, sizeof(how));
-		if (cl.last[0])
-			rc = tr_error_set(err, TR_EIO, "the command %s (its last %s line: \"%s\"; all "
-						       "of it: tranche logs %lld)",
-					  how, cl.last_is_stderr ? "stderr" : "output", cl.last,
-					  (long long)r->run_id);
-		else
-			rc = tr_error_set(err, TR_EIO, "the command %s", how);
-		goto out;
-	}
-	if (stat(tr_buf_str(&out), &sb)) {
-		rc = tr_error_set(err, TR_EIO,
-				  "the command exited with status 0 but wrote no rows: it must write "
-				  "them to $TRANCHE_OUTPUT (%s, format %s)",
-				  tr_buf_str(&out), format_of(a));
-		goto out;
-	}
-	*file = tr_buf_detach(&out, NULL);
-out:
-	for (size_t k = 0; env && k < n_env; k++)
-		free(env[k]);
-	free(env);
-	free(argv);
-	tr_buf_release(&dir);
-	tr_buf_release(&out);
-	tr_buf_release(&msgs);
-	return rc;
-}
-
-/* Runs the checks of asset i for one partition; returns 1 when a blocking check failed. */
-static int run_checks(struct run *r, size_t i, const tr_partition_params *pp)
-{
-	const tr_asset *a = &r->p->assets[i];
-	int blocked = 0;
-
-	for (size_t c = 0; c < a->n_checks; c++) {
-		const tr_asset_check *chk = &a->checks[c];
-		tr_table sample = {0};
-		tr_error cerr = {0};
-		int64_t failing = 0;
-		tr_buf d = TR_BUF_INIT;
-		tr_json j;
+	for (int64_t k = 0; k < st->count; k++) {
+		tr_buf key = TR_BUF_INIT;
 		tr_event *ev;
-		int rc = tr_wconn_check(r->conn, chk->sql, pp->params, pp->n, CHECK_SAMPLE_ROWS,
-					&failing, &sample, &cerr);
-		int passed = !rc && failing == 0;
 
-		tr_json_init(&j, &d, 0);
-		tr_json_object_begin(&j);
-		tr_json_kv_bool(&j, "passed", passed);
-		tr_json_kv_string(&j, "severity", chk->severity_error ? "error" : "warn");
-		if (!rc) {
-			tr_json_kv_int(&j, "failing_rows", failing);
-			if (failing) {
-				tr_json_key(&j, "sample");
-				tr_table_write_json(&sample, &j);
-			}
+		if (pa->parts &&
+		    (tr_partitions_key(pa->parts, st->first + k * st->stride, &key, NULL) ||
+		     tr_buf_failed(&key))) {
+			tr_buf_release(&key);
+			return TR_ENOMEM;
 		}
-		tr_json_object_end(&j);
-		ev = batch_add(&r->batch, r->run_id, "check", a->name, pp->key);
-		if (ev) {
-			char msg[TR_ERROR_MSG_MAX + 64];
-
-			ev->check = chk->name;
-			if (rc)
-				snprintf(msg, sizeof(msg), "the check could not run: %s", cerr.msg);
-			else if (failing)
-				snprintf(msg, sizeof(msg), "%lld failing row%s", (long long)failing,
-					 failing == 1 ? "" : "s");
-			else
-				snprintf(msg, sizeof(msg), "passed");
-			ev->message = batch_dup(&r->batch, msg);
-			ev->data = batch_keep(&r->batch, tr_buf_detach(&d, NULL));
-		}
-		tr_buf_release(&d);
-		tr_table_release(&sample);
-		if (!passed) {
-			r->report->checks_failed++;
-			if (chk->severity_error && chk->blocking)
-				blocked = 1;
-		}
+		ev = batch_add(&x->pending, x->run_id, type, asset,
+			       pa->parts ? batch_keep(&x->pending, tr_buf_detach(&key, NULL)) : "");
+		if (!ev)
+			return TR_ENOMEM;
+		ev->message = msg;
 	}
-	return blocked;
+	return 0;
 }
 
-static void note_error(struct run *r, const char *asset, const char *key, const char *msg)
+/* "2024-01-01" or "2024-01-01...2024-01-31" or "" — for messages */
+static void step_label(const struct exec *x, uint32_t s, char *out, size_t n)
 {
-	if (r->report->first_error)
+	const struct step *st = &x->pl.steps[s];
+	const struct plan_asset *pa = &x->pl.pa[st->asset];
+	tr_buf a = TR_BUF_INIT, b = TR_BUF_INIT;
+
+	out[0] = '\0';
+	if (!pa->parts)
 		return;
-	if (key && *key)
-		(void)asprintf(&r->report->first_error, "asset %s partition %s: %s", asset, key, msg);
+	tr_partitions_key(pa->parts, st->first, &a, NULL);
+	if (st->count > 1)
+		tr_partitions_key(pa->parts, st->first + (st->count - 1) * st->stride, &b, NULL);
+	snprintf(out, n, "%s%s%s", tr_buf_str(&a), st->count > 1 ? "..." : "", tr_buf_str(&b));
+	tr_buf_release(&a);
+	tr_buf_release(&b);
+}
+
+static void note_error(struct exec *x, uint32_t s, const char *msg)
+{
+	char label[256];
+	const char *asset = x->p->assets[x->pl.steps[s].asset].name;
+
+	if (x->report->first_error)
+		return;
+	step_label(x, s, label, sizeof(label));
+	if (label[0])
+		(void)asprintf(&x->report->first_error, "asset %s partition %s: %s", asset, label, msg);
 	else
-		(void)asprintf(&r->report->first_error, "asset %s: %s", asset, msg);
+		(void)asprintf(&x->report->first_error, "asset %s: %s", asset, msg);
 }
 
-/*
- * A query that reads a table that does not exist, where the table is an
- * upstream asset's that was never materialized: say so, and how to fix it.
- */
-static void upstream_hint(struct run *r, size_t i, tr_error *err)
+static void update_running_assets(struct exec *x)
 {
-	const tr_asset *a = &r->p->assets[i];
+	size_t len = 0, shown = 0;
 
-	if (!strstr(err->msg, "does not exist"))
-		return;
-	for (size_t d = 0; d < a->n_deps; d++) {
-		const tr_asset *up = &r->p->assets[a->deps[d].asset];
+	x->running_assets[0] = '\0';
+	for (size_t k = 0; k < x->p->n_assets; k++) {
+		size_t i = x->p->order[k];
 
-		if (tr_wconn_table_exists(r->conn, up->table, NULL) == 0) {
-			size_t len = strlen(err->msg);
-
-			snprintf(err->msg + len, sizeof(err->msg) - len,
-				 " — upstream asset %s has not been materialized yet: include it, "
-				 "e.g. tranche materialize +%s ...",
-				 up->name, a->name);
-			return;
-		}
-	}
-}
-
-/* Executes one step; returns its ST_* state. Storage errors end the run (*fatal). */
-static int run_step(struct run *r, size_t i, int64_t index, int *fatal, tr_error *err)
-{
-	const tr_asset *a = &r->p->assets[i];
-	tr_partition_params pp;
-	tr_load load = {0};
-	tr_load_result res;
-	tr_buf extra = TR_BUF_INIT;
-	char *file = NULL, *data = NULL;
-	tr_error serr = {0};
-	int64_t t0 = wall_ms();
-	int state = ST_FAILED, blocked = 0, rc;
-	tr_event *ev;
-
-	memset(&res, 0, sizeof(res));
-	rc = tr_partition_params_make(r->p, i, r->pa[i].parts, index, &pp, &serr);
-	if (rc) {
-		*fatal = 1;
-		*err = serr;
-		return ST_FAILED;
-	}
-	if (r->req->on_progress) {
-		tr_progress pr = {r->total, r->report->succeeded + r->report->failed + r->report->skipped,
-				  r->report->failed, r->report->skipped, a->name, pp.key,
-				  wall_ms() - r->started_ms, 0, 0, NULL, 0, 0, 0, 0, 0, NULL, 0};
-		r->req->on_progress(r->req->ctx, &pr);
-	}
-	batch_add(&r->batch, r->run_id, "step_start", a->name, pp.key);
-	if ((rc = batch_flush(&r->batch, r->st, err))) {
-		*fatal = 1;
-		goto out;
-	}
-
-	load.table = a->table;
-	load.slice = pp.slice;
-	load.params = pp.params;
-	load.n_params = pp.n;
-	load.add_columns = a->add_columns;
-	load.drop_outside = a->drop_outside;
-	load.preview_rows = PREVIEW_ROWS;
-	if (a->n_metadata) {
-		tr_named_sql *md = calloc(a->n_metadata, sizeof(*md));
-
-		for (size_t m = 0; md && m < a->n_metadata; m++) {
-			md[m].name = a->metadata[m].name;
-			md[m].sql = a->metadata[m].sql;
-		}
-		load.metadata = md;
-		load.n_metadata = md ? a->n_metadata : 0;
-	}
-	switch (a->kind) {
-	case TR_ASSET_SQL:
-		load.source = TR_LOAD_QUERY;
-		load.query = a->sql;
-		break;
-	case TR_ASSET_SCRIPT:
-		load.source = TR_LOAD_SCRIPT;
-		load.query = a->sql;
-		break;
-	case TR_ASSET_COMMAND:
-		load.source = TR_LOAD_FILE;
-		load.file_format = format_of(a);
-		rc = run_command(r, i, &pp, &file, &extra, &serr);
-		load.file = file;
-		break;
-	}
-	if (!rc && canceled(r))
-		rc = tr_error_set(&serr, TR_EIO, "canceled");
-	if (!rc)
-		rc = tr_wconn_load(r->conn, &load, &res, &serr);
-	if (rc && canceled(r)) {
-		/* not a failure: the partition stays in progress until the run ends
-		   "canceled", which gives it back its previous status */
-		ev = batch_add(&r->batch, r->run_id, "log", a->name, pp.key);
-		if (ev)
-			ev->message = "canceled: the partition was rolled back, nothing was written";
-		state = ST_PENDING;
-	} else if (rc) {
-		upstream_hint(r, i, &serr);
-		ev = batch_add(&r->batch, r->run_id, "step_failure", a->name, pp.key);
-		if (ev)
-			ev->message = batch_dup(&r->batch, serr.msg);
-		note_error(r, a->name, pp.key, serr.msg);
-		if (r->req->on_progress) {
-			tr_progress pr = {r->total,
-					  r->report->succeeded + r->report->failed + r->report->skipped + 1,
-					  r->report->failed + 1, r->report->skipped, a->name, pp.key,
-					  wall_ms() - r->started_ms, 1, 0, serr.msg, 0, 0, 0, 0, 0, NULL, 0};
-			r->req->on_progress(r->req->ctx, &pr);
-		}
-	} else {
-		data = materialization_data(a, &res, wall_ms() - t0);
-		if (data && extra.len) {
-			/* metadata reported by the command joins the recorded metadata */
-			tr_buf merged = TR_BUF_INIT;
-			size_t dl = strlen(data);
-
-			tr_buf_add(&merged, data, dl - 1);
-			tr_buf_addf(&merged, ",\"reported\":{%s}}", tr_buf_str(&extra));
-			free(data);
-			data = tr_buf_detach(&merged, NULL);
-		}
-		ev = batch_add(&r->batch, r->run_id, "materialization", a->name, pp.key);
-		if (ev) {
-			char msg[64];
-
-			snprintf(msg, sizeof(msg), "%lld row%s", (long long)res.row_count,
-				 res.row_count == 1 ? "" : "s");
-			ev->message = batch_dup(&r->batch, msg);
-			ev->data = batch_keep(&r->batch, data);
-			data = NULL;
-		}
-		batch_add(&r->batch, r->run_id, "step_success", a->name, pp.key);
-		blocked = run_checks(r, i, &pp);
-		state = ST_OK;
-		if (r->req->on_progress) {
-			tr_progress pr = {r->total,
-					  r->report->succeeded + r->report->failed + r->report->skipped + 1,
-					  r->report->failed, r->report->skipped, a->name, pp.key,
-					  wall_ms() - r->started_ms, 1, 1, NULL, 0, 0, 0, 0, 0, NULL, 0};
-			r->req->on_progress(r->req->ctx, &pr);
-		}
-	}
-	if ((rc = batch_flush(&r->batch, r->st, err)))
-		*fatal = 1;
-	if (state == ST_OK && blocked)
-		state = ST_BLOCKED; /* downstream must not run */
-out:
-	free(data);
-	free(file);
-	free((void *)load.metadata);
-	tr_buf_release(&extra);
-	tr_load_result_release(&res);
-	tr_partition_params_release(&pp);
-	return state;
-}
-
-/* Partitions of asset i that cannot run because something upstream went wrong. */
-static int blocked_keys(struct run *r, size_t i, tr_keyset *out, int *all, char *reason,
-			size_t reason_size, tr_error *err)
-{
-	const tr_asset *a = &r->p->assets[i];
-	int rc = 0;
-
-	*all = 0;
-	reason[0] = '\0';
-	for (size_t d = 0; d < a->n_deps && !rc && !*all; d++) {
-		size_t u = a->deps[d].asset;
-		struct plan_asset *up = &r->pa[u], *down = &r->pa[i];
-		tr_keyset mapped;
-
-		if (!up->selected || (!up->bad_unpartitioned && tr_keyset_is_empty(&up->bad)))
+		if (x->pl.pa[i].running <= 0)
 			continue;
-		if (!reason[0])
-			snprintf(reason, reason_size, "upstream %s %s", r->p->assets[u].name,
-				 up->why & WHY_FAILED ? "failed"
-				 : up->why & WHY_CHECK ? "failed a blocking check"
-						       : "was skipped");
-		if (!up->parts || !down->parts) {
-			*all = 1; /* an unpartitioned side reads (or is read by) everything */
+		if (shown == 3) {
+			snprintf(x->running_assets + len, sizeof(x->running_assets) - len, ", …");
 			break;
 		}
-		tr_keyset_init(&mapped);
-		rc = tr_mapping_downstream(a->deps[d].mapping, up->parts, down->parts, &up->bad,
-					   &mapped, err);
-		if (!rc) {
-			tr_keyset merged;
+		len += (size_t)snprintf(x->running_assets + len, sizeof(x->running_assets) - len,
+					"%s%s", shown ? ", " : "", x->p->assets[i].name);
+		if (len >= sizeof(x->running_assets))
+			break;
+		shown++;
+	}
+}
 
-			tr_keyset_init(&merged);
-			rc = tr_keyset_union(&merged, out, &mapped);
-			if (!rc) {
-				tr_keyset_release(out);
-				*out = merged;
-			} else {
-				tr_keyset_release(&merged);
+static void progress(struct exec *x, uint32_t s, int ended, int ok, int retrying, const char *error)
+{
+	const tr_run_report *r = x->report;
+	tr_progress pr;
+	char label[256];
+
+	if (!x->req->on_progress)
+		return;
+	step_label(x, s, label, sizeof(label));
+	update_running_assets(x);
+	memset(&pr, 0, sizeof(pr));
+	pr.total = r->total;
+	pr.done = r->succeeded + r->failed + r->skipped;
+	pr.failed = r->failed;
+	pr.skipped = r->skipped;
+	pr.asset = x->p->assets[x->pl.steps[s].asset].name;
+	pr.partition = label;
+	pr.elapsed_ms = exec_wall_ms() - x->started_ms;
+	pr.ended = ended;
+	pr.ok = ok;
+	pr.error = error;
+	pr.partitions_total = r->partitions_total;
+	pr.partitions_done = r->partitions_succeeded + r->partitions_failed + r->partitions_skipped;
+	pr.partitions_failed = r->partitions_failed;
+	pr.partitions_skipped = r->partitions_skipped;
+	pr.running = x->running;
+	pr.running_assets = x->running_assets;
+	pr.retrying = retrying;
+	x->req->on_progress(x->req->ctx, &pr);
+}
+
+/* ---- step outcomes ------------------------------------------------------------------- */
+
+static int keys_add(tr_keyset *ks, const struct step *st)
+{
+	int rc = 0;
+
+	if (st->stride == 1)
+		return tr_keyset_add_range(ks, st->first, st->first + st->count);
+	for (int64_t k = 0; k < st->count && !rc; k++)
+		rc = tr_keyset_add(ks, st->first + k * st->stride);
+	return rc;
+}
+
+static int make_ready(struct exec *x, uint32_t s)
+{
+	size_t pool = x->p->assets[x->pl.steps[s].asset].pool;
+
+	x->pl.steps[s].state = ST_READY;
+	return heap_push(&x->heaps[pool == TR_NO_POOL ? x->p->n_pools : pool], s);
+}
+
+/* Step s ended in a final state: release its downstream steps; skip those that
+   cannot run, and theirs, and so on. */
+static int propagate(struct exec *x, uint32_t s0)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	x->stack[n++] = s0;
+	while (n && !rc) {
+		uint32_t s = x->stack[--n];
+		const struct step *st = &x->pl.steps[s];
+		int bad = st->state == ST_FAILED || st->state == ST_SKIPPED || st->state == ST_BLOCKED;
+
+		for (uint32_t e = x->pl.down_start[s]; e < x->pl.down_start[s + 1] && !rc; e++) {
+			uint32_t d = x->pl.down[e];
+			struct step *ds = &x->pl.steps[d];
+
+			if (bad && !ds->bad_up) {
+				ds->bad_up = 1;
+				ds->bad_from = s;
+			}
+			if (--ds->waiting > 0 || ds->state != ST_PENDING)
+				continue;
+			if (!ds->bad_up) {
+				rc = make_ready(x, d);
+				continue;
+			}
+			/* skipped: record it and go on below it */
+			{
+				const struct step *from = &x->pl.steps[ds->bad_from];
+				char reason[300];
+
+				snprintf(reason, sizeof(reason), "upstream %s %s",
+					 x->p->assets[from->asset].name,
+					 from->state == ST_FAILED    ? "failed"
+					 : from->state == ST_BLOCKED ? "failed a blocking check"
+								     : "was skipped");
+				ds->state = ST_SKIPPED;
+				rc = step_events(x, d, "step_skipped", reason);
+				if (!rc)
+					rc = keys_add(&x->pl.pa[ds->asset].skipped, ds);
+				x->report->skipped++;
+				x->report->partitions_skipped += ds->count;
+				x->ended++;
+				if (x->req->on_progress) {
+					char why[320];
+
+					snprintf(why, sizeof(why), "skipped: %s", reason);
+					progress(x, d, 1, 0, 0, why);
+				}
+				x->stack[n++] = d;
 			}
 		}
-		tr_keyset_release(&mapped);
 	}
 	return rc;
 }
 
-static int execute(struct run *r, tr_error *err)
+static int64_t retry_delay_ms(const tr_retry_policy *rp, int attempt)
 {
-	int rc = 0, fatal = 0;
+	double d = (double)rp->delay_ms * pow(rp->backoff >= 1.0 ? rp->backoff : 1.0, attempt - 1);
 
-	for (size_t k = 0; k < r->p->n_assets && !fatal; k++) {
-		size_t i = r->p->order[k];
-		struct plan_asset *pa = &r->pa[i];
-		const tr_asset *a = &r->p->assets[i];
-		tr_keyset blocked;
-		tr_keyset_iter it;
-		int64_t index;
-		int all_blocked = 0;
-		char reason[200], why[240];
+	return d > 86400e3 ? 86400000 : (int64_t)d;
+}
+
+/* A step came back from a worker. */
+static int step_ended(struct exec *x, uint32_t s)
+{
+	struct step *st = &x->pl.steps[s];
+	struct plan_asset *pa = &x->pl.pa[st->asset];
+	const tr_asset *a = &x->p->assets[st->asset];
+	int rc;
+
+	x->running--;
+	pa->running--;
+	if (a->pool != TR_NO_POOL)
+		x->pools[a->pool].running--;
+	x->report->checks_failed += st->checks_failed;
+	rc = batch_move(&x->pending, &st->events);
+	if (rc)
+		return rc;
+	switch (st->state) {
+	case ST_OK:
+	case ST_BLOCKED:
+		pa->table_missing = 0;
+		x->report->succeeded++;
+		x->report->partitions_succeeded += st->count;
+		x->ended++;
+		rc = keys_add(&pa->done, st);
+		if (!rc)
+			rc = propagate(x, s);
+		progress(x, s, 1, 1, 0, NULL);
+		return rc;
+	case ST_CANCELED:
+		x->report->canceled = 1;
+		x->ended++;
+		progress(x, s, 1, 0, 0, "canceled");
+		return 0;
+	default:
+		break;
+	}
+	/* failed */
+	if (st->attempts <= a->retries.max && !x->stop) {
+		int64_t delay = retry_delay_ms(&a->retries, st->attempts);
+		char msg[TR_ERROR_MSG_MAX + 128];
+
+		snprintf(msg, sizeof(msg), "attempt %u of %d failed, trying again in %.3g s: %s",
+			 (unsigned)st->attempts, a->retries.max + 1, (double)delay / 1000.0,
+			 st->error ? st->error : "failed");
+		rc = step_events(x, s, "step_retry", msg);
+		st->not_before_ms = exec_wall_ms() + delay;
+		st->state = ST_PENDING;
+		x->delayed[x->n_delayed++] = s;
+		x->report->retries++;
+		progress(x, s, 1, 0, 1, st->error);
+		return rc;
+	}
+	st->state = ST_FAILED;
+	x->report->failed++;
+	x->report->partitions_failed += st->count;
+	x->ended++;
+	note_error(x, s, st->error ? st->error : "failed");
+	rc = step_events(x, s, "step_failure", st->error ? st->error : "failed");
+	if (!rc)
+		rc = keys_add(&pa->failed, st);
+	progress(x, s, 1, 0, 0, st->error ? st->error : "failed");
+	if (!rc)
+		rc = propagate(x, s);
+	return rc;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------ */
+
+/* When pool k may start a step: 0 now, else the time to look again (INT64_MAX: when a
+   step of it ends). */
+static int64_t pool_wait(const struct exec *x, size_t k, int64_t now)
+{
+	const tr_pool *pool = &x->p->pools[k];
+	const struct pool_state *ps = &x->pools[k];
+
+	if (pool->max_concurrency > 0 && ps->running >= pool->max_concurrency)
+		return INT64_MAX;
+	if (pool->rate_count > 0 && ps->n_starts >= (size_t)pool->rate_count) {
+		int64_t oldest = ps->starts[ps->next]; /* the ring is full: next is the oldest */
+
+		if (oldest + pool->rate_period_ms > now)
+			return oldest + pool->rate_period_ms;
+	}
+	return 0;
+}
+
+static int start_step(struct exec *x, uint32_t s, int64_t now)
+{
+	struct step *st = &x->pl.steps[s];
+	const tr_asset *a = &x->p->assets[st->asset];
+	int rc = 0;
+
+	st->state = ST_RUNNING;
+	st->attempts++;
+	x->running++;
+	x->pl.pa[st->asset].running++;
+	if (a->pool != TR_NO_POOL) {
+		const tr_pool *pool = &x->p->pools[a->pool];
+		struct pool_state *ps = &x->pools[a->pool];
+
+		ps->running++;
+		if (pool->rate_count > 0) {
+			ps->starts[ps->next] = now;
+			ps->next = (ps->next + 1) % (size_t)pool->rate_count;
+			if (ps->n_starts < (size_t)pool->rate_count)
+				ps->n_starts++;
+		}
+	}
+	if (st->attempts == 1) {
+		rc = step_events(x, s, "step_start", NULL);
+	} else {
+		char msg[64];
+		tr_event *ev;
+
+		snprintf(msg, sizeof(msg), "attempt %u of %d", (unsigned)st->attempts,
+			 a->retries.max + 1);
+		ev = batch_add(&x->pending, x->run_id, "log", a->name, "");
+		if (ev)
+			ev->message = batch_dup(&x->pending, msg);
+	}
+	progress(x, s, 0, 0, 0, NULL);
+	pthread_mutex_lock(&x->mu);
+	x->runq[(x->runq_head + x->runq_n) % x->jobs] = s;
+	x->runq_n++;
+	pthread_cond_signal(&x->work_cv);
+	pthread_mutex_unlock(&x->mu);
+	return rc;
+}
+
+/* Starts what may start; *wake is when to look again at the latest (retries, rates). */
+static int dispatch(struct exec *x, int64_t *wake)
+{
+	int64_t now = exec_wall_ms();
+	int rc = 0;
+
+	*wake = INT64_MAX;
+	/* retries whose time has come */
+	for (size_t k = 0; k < x->n_delayed && !rc;) {
+		uint32_t s = x->delayed[k];
+
+		if (x->pl.steps[s].not_before_ms <= now) {
+			x->delayed[k] = x->delayed[--x->n_delayed];
+			rc = make_ready(x, s);
+		} else {
+			if (x->pl.steps[s].not_before_ms < *wake)
+				*wake = x->pl.steps[s].not_before_ms;
+			k++;
+		}
+	}
+	while (!rc && x->running < x->jobs) {
+		size_t best = SIZE_MAX;
+
+		for (size_t h = 0; h <= x->p->n_pools; h++) {
+			struct heap *hp = &x->heaps[h];
+			const struct step *head;
+
+			if (hp->n == 0)
+				continue;
+			head = &x->pl.steps[hp->a[0]];
+			if (h < x->p->n_pools) {
+				int64_t w = pool_wait(x, h, now);
+
+				if (w) {
+					if (w < *wake)
+						*wake = w;
+					continue;
+				}
+			}
+			if (x->pl.pa[head->asset].table_missing && x->pl.pa[head->asset].running > 0)
+				continue;
+			if (best == SIZE_MAX || hp->a[0] < x->heaps[best].a[0])
+				best = h;
+		}
+		if (best == SIZE_MAX)
+			break;
+		rc = start_step(x, heap_pop(&x->heaps[best]), now);
+	}
+	return rc;
+}
+
+/* ---- cancel and backfill bookkeeping --------------------------------------------------- */
+
+static void interrupt_all(struct exec *x)
+{
+	for (size_t w = 0; w < x->jobs; w++)
+		if (x->workers[w].conn)
+			tr_wconn_interrupt(x->workers[w].conn);
+}
+
+static void begin_cancel(struct exec *x)
+{
+	if (!x->stop) {
+		x->stop = 1;
+		x->report->canceled = 1;
+	}
+	interrupt_all(x); /* again each round: an interrupt between statements is forgotten */
+}
+
+/* The backfill's outcome so far; with_assets: the ranges too. */
+static int record_backfill(struct exec *x, const char *status, int with_assets, tr_error *err)
+{
+	tr_backfill b = {0};
+	tr_backfill_asset *as = NULL;
+	size_t n = 0;
+	int64_t done = 0, failed = 0, skipped = 0;
+	int rc = 0;
+
+	if (!x->backfill_id)
+		return 0;
+	if (with_assets && !(as = calloc(x->p->n_assets + 1, sizeof(*as))))
+		return tr_error_set(err, TR_ENOMEM, "out of memory");
+	for (size_t i = 0; i < x->p->n_assets && !rc; i++) {
+		struct plan_asset *pa = &x->pl.pa[i];
+		tr_keyset all;
+		tr_buf t[3] = {TR_BUF_INIT, TR_BUF_INIT, TR_BUF_INIT};
 
 		if (!pa->selected)
 			continue;
-		tr_keyset_init(&blocked);
-		rc = blocked_keys(r, i, &blocked, &all_blocked, reason, sizeof(reason), err);
-		snprintf(why, sizeof(why), "skipped: %s", reason);
-		if (rc) {
-			tr_keyset_release(&blocked);
-			break;
-		}
-		tr_keyset_iter_init(&it, &pa->keys);
-		while (!fatal && tr_keyset_iter_next(&it, &index)) {
-			int state;
+		tr_keyset_init(&all);
+		rc = tr_keyset_union(&all, &pa->done, &pa->prev_done);
+		done += tr_keyset_count(&all);
+		failed += tr_keyset_count(&pa->failed);
+		skipped += tr_keyset_count(&pa->skipped);
+		if (!rc && with_assets) {
+			const tr_keyset *sets[3] = {&all, &pa->failed, &pa->skipped};
 
-			if (canceled(r)) {
-				r->report->canceled = 1;
-				break;
-			}
-			if (all_blocked || tr_keyset_contains(&blocked, index)) {
-				tr_partition_params pp;
-				tr_event *ev;
-
-				if (tr_partition_params_make(r->p, i, pa->parts, index, &pp, err)) {
-					fatal = 1;
-					break;
-				}
-				ev = batch_add(&r->batch, r->run_id, "step_skipped", a->name, pp.key);
-				if (ev)
-					ev->message = batch_dup(&r->batch, reason);
-				if (r->req->on_progress) {
-					tr_progress pr = {
-						r->total,
-						r->report->succeeded + r->report->failed + r->report->skipped + 1,
-						r->report->failed, r->report->skipped + 1, a->name, pp.key,
-						wall_ms() - r->started_ms, 1, 0, why, 0, 0, 0, 0, 0, NULL, 0};
-					r->req->on_progress(r->req->ctx, &pr);
-				}
-				rc = batch_flush(&r->batch, r->st, err);
-				tr_partition_params_release(&pp);
-				if (rc) {
-					fatal = 1;
-					break;
-				}
-				state = ST_SKIPPED;
-			} else {
-				state = run_step(r, i, index, &fatal, err);
-			}
-			if (state == ST_PENDING) {
-				r->report->canceled = 1;
-				break;
-			}
-			if (state == ST_OK)
-				r->report->succeeded++;
-			else if (state == ST_FAILED)
-				r->report->failed++;
-			else if (state == ST_SKIPPED)
-				r->report->skipped++;
-			else
-				r->report->succeeded++; /* ST_BLOCKED: written, but a blocking check failed */
-			if (state != ST_OK) {
-				pa->why |= state == ST_FAILED ? WHY_FAILED
-					   : state == ST_BLOCKED ? WHY_CHECK
-								 : WHY_SKIPPED;
-				if (pa->parts)
-					tr_keyset_add(&pa->bad, index);
+			for (int k = 0; k < 3 && !rc; k++) {
+				if (!pa->parts)
+					tr_buf_adds(&t[k], tr_keyset_is_empty(sets[k]) ? "" : "unpartitioned");
 				else
-					pa->bad_unpartitioned = 1;
+					rc = tr_partitions_keyset_to_ranges(pa->parts, sets[k], &t[k], err);
 			}
+			as[n].asset = (char *)(pa->backfill_name ? pa->backfill_name
+								  : x->p->assets[i].name);
+			as[n].succeeded = tr_buf_detach(&t[0], NULL);
+			as[n].failed = tr_buf_detach(&t[1], NULL);
+			as[n].skipped = tr_buf_detach(&t[2], NULL);
+			n++;
 		}
-		tr_keyset_release(&blocked);
-		if (r->report->canceled)
-			break;
+		for (int k = 0; k < 3; k++)
+			tr_buf_release(&t[k]);
+		tr_keyset_release(&all);
 	}
-	if (canceled(r))
-		r->report->canceled = 1;
-	return fatal ? (rc ? rc : err->code ? err->code : TR_EIO) : 0;
+	b.status = (char *)status;
+	b.ended_at = strcmp(status, "running") ? exec_wall_ms() : 0;
+	b.partitions_succeeded = done;
+	b.partitions_failed = failed;
+	b.partitions_skipped = skipped;
+	b.last_run_id = x->run_id;
+	b.error = x->report->first_error;
+	if (!rc)
+		rc = tr_storage_backfill_update(x->st, x->backfill_id, &b, as, n, err);
+	for (size_t k = 0; k < n; k++) {
+		free(as[k].succeeded);
+		free(as[k].failed);
+		free(as[k].skipped);
+	}
+	free(as);
+	return rc;
 }
 
-static int start_run(struct run *r, tr_error *err)
+static int create_backfill(struct exec *x, tr_error *err)
+{
+	tr_backfill b = {0};
+	tr_backfill_asset *as = calloc(x->p->n_assets + 1, sizeof(*as));
+	tr_buf pick = TR_BUF_INIT;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!as)
+		return tr_error_set(err, TR_ENOMEM, "out of memory");
+	for (size_t k = 0; k < x->p->n_assets && !rc; k++) {
+		size_t i = x->p->order[k];
+		struct plan_asset *pa = &x->pl.pa[i];
+		tr_buf t = TR_BUF_INIT;
+
+		if (!pa->selected || tr_keyset_is_empty(&pa->keys))
+			continue;
+		if (pa->parts)
+			rc = tr_partitions_keyset_to_ranges(pa->parts, &pa->keys, &t, err);
+		else
+			tr_buf_adds(&t, "unpartitioned");
+		as[n].asset = x->p->assets[i].name;
+		as[n].partitioned = pa->parts != NULL;
+		as[n].n_requested = tr_keyset_count(&pa->keys);
+		as[n].requested = tr_buf_detach(&t, NULL);
+		if (!as[n].requested)
+			rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+		n++;
+		tr_buf_release(&t);
+	}
+	b.status = "requested";
+	b.selection = (char *)x->req->selection;
+	b.partitions = (char *)pick_text(x->req, &pick);
+	b.launched_by = (char *)(x->req->launched_by ? x->req->launched_by : "api");
+	b.created_at = x->started_ms;
+	b.partitions_total = x->pl.partitions;
+	if (!rc)
+		rc = tr_storage_backfill_create(x->st, &b, as, n, &x->backfill_id, err);
+	for (size_t k = 0; k < n; k++)
+		free(as[k].requested);
+	free(as);
+	tr_buf_release(&pick);
+	return rc;
+}
+
+/* ---- the run ------------------------------------------------------------------------- */
+
+static int start_run(struct exec *x, tr_error *err)
 {
 	tr_buf pick = TR_BUF_INIT;
 	char host[256] = "";
@@ -1097,110 +694,331 @@ static int start_run(struct run *r, tr_error *err)
 	int rc;
 
 	gethostname(host, sizeof(host) - 1);
-	run.selection = (char *)r->req->selection;
-	run.partitions = (char *)pick_text(r->req, &pick);
-	run.launched_by = (char *)(r->req->launched_by ? r->req->launched_by : "api");
+	run.selection = (char *)(x->req->selection ? x->req->selection : "");
+	run.partitions = (char *)pick_text(x->req, &pick);
+	run.launched_by = (char *)(x->req->launched_by ? x->req->launched_by : "api");
 	run.host = host;
 	run.pid = getpid();
-	run.created_at = r->started_ms;
-	run.steps_total = (int64_t)r->total;
-	rc = tr_storage_run_create(r->st, &run, &r->run_id, err);
+	run.created_at = x->started_ms;
+	run.steps_total = (int64_t)x->pl.n_steps;
+	run.backfill_id = x->backfill_id;
+	rc = tr_storage_run_create(x->st, &run, &x->run_id, err);
 	tr_buf_release(&pick);
 	if (rc)
 		return rc;
-	r->report->run_id = r->run_id;
-	batch_add(&r->batch, r->run_id, "run_start", NULL, NULL);
-	return batch_flush(&r->batch, r->st, err);
+	x->report->run_id = x->run_id;
+	batch_add(&x->pending, x->run_id, "run_start", NULL, NULL);
+	rc = batch_flush(&x->pending, x->st, err);
+	if (!rc && x->backfill_id)
+		rc = record_backfill(x, "running", 0, err);
+	return rc;
 }
 
-static int finish_run(struct run *r, tr_error *err)
+static int finish_run(struct exec *x, tr_error *err)
 {
 	tr_run run = {0};
-	const char *status = r->report->canceled ? "canceled"
-			     : r->report->failed || r->report->skipped ? "failure"
-								       : "success";
+	const tr_run_report *r = x->report;
+	const char *status = r->canceled ? "canceled" : r->failed || r->skipped ? "failure" : "success";
 	char type[32];
 	int rc;
 
 	snprintf(type, sizeof(type), "run_%s", status);
-	batch_add(&r->batch, r->run_id, type, NULL, NULL);
-	rc = batch_flush(&r->batch, r->st, err);
+	batch_add(&x->pending, x->run_id, type, NULL, NULL);
+	rc = batch_flush(&x->pending, x->st, err);
 	run.status = (char *)status;
-	run.ended_at = wall_ms();
+	run.ended_at = exec_wall_ms();
 	run.steps_total = (int64_t)r->total;
-	run.steps_succeeded = (int64_t)r->report->succeeded;
-	run.steps_failed = (int64_t)r->report->failed;
-	run.steps_skipped = (int64_t)r->report->skipped;
-	run.error = r->report->first_error;
-	if (tr_storage_run_finish(r->st, r->run_id, &run, rc ? NULL : err) && !rc)
+	run.steps_succeeded = (int64_t)r->succeeded;
+	run.steps_failed = (int64_t)r->failed;
+	run.steps_skipped = (int64_t)r->skipped;
+	run.error = r->first_error;
+	if (tr_storage_run_finish(x->st, x->run_id, &run, rc ? NULL : err) && !rc)
 		rc = err->code;
+	if (x->backfill_id) {
+		const char *bstatus = r->canceled			? "canceled"
+				      : r->failed || r->skipped		? "failed"
+									: "completed";
+		tr_error berr = {0};
+
+		if (record_backfill(x, bstatus, 1, &berr) && !rc) {
+			*err = berr;
+			rc = berr.code;
+		}
+	}
 	return rc;
+}
+
+static int64_t cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? n : 1;
+}
+
+/* The coordinator's loop: until every step ended (or the run is canceled). */
+static int coordinate(struct exec *x, tr_error *err)
+{
+	uint32_t *ended = malloc((x->jobs + 1) * sizeof(*ended));
+	int rc = 0;
+
+	if (!ended)
+		return tr_error_set(err, TR_ENOMEM, "out of memory");
+	/* the steps nothing waits for */
+	for (size_t s = 0; s < x->pl.n_steps && !rc; s++)
+		if (x->pl.steps[s].waiting == 0)
+			rc = make_ready(x, (uint32_t)s);
+	while (!rc) {
+		int64_t wake = INT64_MAX, now;
+		size_t n_ended;
+
+		if (!x->stop) {
+			if (x->req->cancel && *x->req->cancel)
+				begin_cancel(x);
+			else
+				rc = dispatch(x, &wake);
+		}
+		if (x->stop) {
+			wake = INT64_MAX;
+			interrupt_all(x);
+		}
+		if (!rc && x->pending.n)
+			rc = batch_flush(&x->pending, x->st, err);
+		if (rc || (x->running == 0 && (x->stop || x->ended == x->pl.n_steps)))
+			break;
+		if (x->running == 0 && x->n_delayed == 0 && wake == INT64_MAX) {
+			/* nothing runs and nothing can start: a bug in the plan */
+			rc = tr_error_set(err, TR_EINTERNAL,
+					  "the executor is stuck with %zu of %zu steps ended",
+					  x->ended, x->pl.n_steps);
+			break;
+		}
+		/* wait for a step to end, a retry's or rate's time, or the next look at cancel */
+		now = exec_wall_ms();
+		pthread_mutex_lock(&x->mu);
+		if (x->doneq_n == 0) {
+			int64_t until = now + ROUND_WAIT_MS;
+			struct timespec ts;
+
+			if (wake < until)
+				until = wake;
+			if (until > now) {
+				ts.tv_sec = until / 1000;
+				ts.tv_nsec = (until % 1000) * 1000000;
+				pthread_cond_timedwait(&x->done_cv, &x->mu, &ts);
+			}
+		}
+		n_ended = x->doneq_n;
+		memcpy(ended, x->doneq, n_ended * sizeof(*ended));
+		x->doneq_n = 0;
+		if (x->fatal) {
+			*err = x->fatal_err;
+			rc = err->code ? err->code : TR_EIO;
+		}
+		pthread_mutex_unlock(&x->mu);
+		for (size_t k = 0; k < n_ended && !rc; k++)
+			rc = step_ended(x, ended[k]);
+		/* another process may have asked the backfill to stop */
+		now = exec_wall_ms();
+		if (!rc && x->backfill_id && now - x->last_poll_ms >= BACKFILL_POLL_MS) {
+			char *status = NULL;
+
+			x->last_poll_ms = now;
+			if (!tr_storage_backfill_status(x->st, x->backfill_id, &status, NULL) && status &&
+			    !strcmp(status, "canceling"))
+				begin_cancel(x);
+			free(status);
+		}
+		if (!rc && x->backfill_id && now - x->last_record_ms >= BACKFILL_PROGRESS_MS) {
+			x->last_record_ms = now;
+			rc = record_backfill(x, "running", 0, err);
+		}
+	}
+	free(ended);
+	if (!rc && x->stop)
+		x->report->canceled = 1;
+	return rc;
+}
+
+/* Connections for the workers (threads start once the run is recorded). */
+static int connect_workers(struct exec *x, tr_error *err)
+{
+	int rc = 0;
+
+	x->workers = calloc(x->jobs, sizeof(*x->workers));
+	x->runq = calloc(x->jobs, sizeof(*x->runq));
+	x->doneq = calloc(x->jobs, sizeof(*x->doneq));
+	if (!x->workers || !x->runq || !x->doneq)
+		return tr_error_set(err, TR_ENOMEM, "out of memory");
+	for (size_t w = 0; w < x->jobs && !rc; w++) {
+		x->workers[w].x = x;
+		rc = tr_warehouse_connect(x->wh, &x->workers[w].conn, err);
+	}
+	/* which assets have no table yet: their first step runs alone */
+	for (size_t i = 0; i < x->p->n_assets && !rc; i++)
+		if (x->pl.pa[i].n_steps > 1)
+			x->pl.pa[i].table_missing =
+				tr_wconn_table_exists(x->workers[0].conn, x->p->assets[i].table, NULL) == 0;
+	return rc;
+}
+
+static int start_workers(struct exec *x, tr_error *err)
+{
+	int rc = 0;
+
+	for (size_t w = 0; w < x->jobs && !rc; w++) {
+		if (pthread_create(&x->workers[w].thread, NULL, worker_main, &x->workers[w]))
+			rc = tr_error_set(err, TR_EIO, "cannot start a worker thread: %s",
+					  strerror(errno));
+		else
+			x->workers[w].started = 1;
+	}
+	return rc;
+}
+
+static void stop_workers(struct exec *x)
+{
+	if (!x->workers)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->shutdown = 1;
+	pthread_cond_broadcast(&x->work_cv);
+	pthread_mutex_unlock(&x->mu);
+	for (size_t w = 0; w < x->jobs; w++) {
+		if (x->workers[w].started)
+			pthread_join(x->workers[w].thread, NULL);
+		tr_wconn_close(x->workers[w].conn);
+	}
+	free(x->workers);
+	x->workers = NULL;
+}
+
+/* Keeps the status summary of big assets current (so the next status is quick). */
+static void refresh_summaries(struct exec *x)
+{
+	for (size_t i = 0; i < x->p->n_assets; i++) {
+		tr_asset_state state;
+
+		if (x->pl.pa[i].n_steps < 256 || !x->pl.pa[i].parts)
+			continue;
+		if (!tr_asset_state_get(x->p, x->st, i, x->pl.pa[i].parts, &state, NULL))
+			tr_asset_state_release(&state);
+	}
+}
+
+void tr_run_report_release(tr_run_report *report)
+{
+	if (!report)
+		return;
+	free(report->first_error);
+	for (size_t k = 0; k < report->n_plan; k++)
+		free(report->plan[k].ranges);
+	free(report->plan);
+	memset(report, 0, sizeof(*report));
 }
 
 int tr_materialize(const tr_project *p, tr_storage *st, tr_warehouse *wh,
 		   const tr_run_request *req, tr_run_report *report, tr_error *err)
 {
-	struct run r;
-	int rc;
+	struct exec x;
+	int rc, workers_rc = 0;
 
 	memset(report, 0, sizeof(*report));
-	memset(&r, 0, sizeof(r));
-	r.p = p;
-	r.st = st;
-	r.wh = wh;
-	r.req = req;
-	r.report = report;
-	r.started_ms = wall_ms();
-	if (!req->selection || !*req->selection)
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	x.st = st;
+	x.wh = wh;
+	x.req = req;
+	x.report = report;
+	x.started_ms = exec_wall_ms();
+	if (!req->resume && (!req->selection || !*req->selection))
 		return tr_error_set(err, TR_EINVAL, "no selection: name the assets to materialize "
 						    "(\"*\" for all of them)");
-	r.pa = calloc(p->n_assets ? p->n_assets : 1, sizeof(*r.pa));
-	if (!r.pa)
-		return tr_error_set(err, TR_ENOMEM, "out of memory");
-	for (size_t i = 0; i < p->n_assets; i++) {
-		tr_keyset_init(&r.pa[i].keys);
-		tr_keyset_init(&r.pa[i].bad);
-	}
-	if (!req->dry_run && (rc = tr_storage_runs_reap(st, r.started_ms, NULL, err)))
+	if (req->jobs < 0)
+		return tr_error_set(err, TR_EINVAL, "jobs %d: give 1 or more (0: one per core)",
+				    req->jobs);
+	pthread_mutex_init(&x.mu, NULL);
+	pthread_cond_init(&x.work_cv, NULL);
+	pthread_cond_init(&x.done_cv, NULL);
+	if (!req->dry_run && (rc = tr_storage_runs_reap(st, x.started_ms, NULL, err)))
 		goto out;
-	if ((rc = plan(&r, err)))
+	if ((rc = plan_build(p, st, req, req->selection, req->pick, &x.pl, err)) ||
+	    (rc = plan_steps(p, &x.pl, err)) || (rc = plan_summary(p, &x.pl, report, err)))
 		goto out;
-	report->total = r.total;
+	report->total = x.pl.n_steps;
+	report->partitions_total = x.pl.partitions;
 	if (req->dry_run) {
-		rc = req->plan_out ? dry_run(&r, err) : 0;
+		rc = req->plan_out ? plan_describe(p, &x.pl, req->plan_out, err) : 0;
 		goto out;
 	}
-	if (r.total == 0)
-		goto out;
-	if ((rc = tr_warehouse_connect(wh, &r.conn, err)))
-		goto out;
-	if ((rc = start_run(&r, err)))
-		goto out;
-	if (req->cancel) {
-		atomic_store(&r.stop_watcher, 0);
-		r.watching = !pthread_create(&r.watcher, NULL, watch_cancel, &r);
+	if (req->resume) {
+		x.backfill_id = req->resume;
+		report->backfill_id = req->resume;
 	}
-	rc = execute(&r, err);
-	if (r.watching) {
-		atomic_store(&r.stop_watcher, 1);
-		pthread_join(r.watcher, NULL);
+	if (x.pl.n_steps == 0) {
+		if (x.backfill_id)
+			rc = record_backfill(&x, "completed", 1, err);
+		goto out;
 	}
+	x.jobs = req->jobs > 0 ? (size_t)req->jobs : (size_t)cores();
+	if (x.jobs > x.pl.n_steps)
+		x.jobs = x.pl.n_steps;
+	x.heaps = calloc(p->n_pools + 1, sizeof(*x.heaps));
+	x.pools = calloc(p->n_pools + 1, sizeof(*x.pools));
+	x.delayed = malloc(x.pl.n_steps * sizeof(*x.delayed));
+	x.stack = malloc(x.pl.n_steps * sizeof(*x.stack));
+	if (!x.heaps || !x.pools || !x.delayed || !x.stack) {
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < p->n_pools; k++)
+		if (p->pools[k].rate_count > 0 &&
+		    !(x.pools[k].starts = calloc((size_t)p->pools[k].rate_count, sizeof(int64_t)))) {
+			rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+			goto out;
+		}
+	/* a backfill when asked, or when more than one partition is requested */
+	if (!req->resume && (req->backfill == TR_BACKFILL_ALWAYS ||
+			     (req->backfill == TR_BACKFILL_AUTO && x.pl.partitions > 1))) {
+		if ((rc = create_backfill(&x, err)))
+			goto out;
+		report->backfill_id = x.backfill_id;
+	}
+	if ((rc = connect_workers(&x, err)) || (rc = start_run(&x, err)))
+		goto out;
+	if ((workers_rc = start_workers(&x, err)) == 0)
+		workers_rc = coordinate(&x, err);
+	if (workers_rc)
+		begin_cancel(&x);
+	stop_workers(&x);
+	/* steps that ended after the loop stopped (canceled): their events too */
+	for (size_t k = 0; k < x.doneq_n && !workers_rc; k++)
+		workers_rc = step_ended(&x, x.doneq[k]);
 	{
 		tr_error ferr = {0};
 
-		if (finish_run(&r, &ferr) && !rc) {
+		if (finish_run(&x, &ferr) && !workers_rc) {
 			*err = ferr;
-			rc = ferr.code;
+			workers_rc = ferr.code;
 		}
 	}
+	refresh_summaries(&x);
+	rc = workers_rc;
 out:
-	tr_wconn_close(r.conn);
-	for (size_t i = 0; i < p->n_assets; i++) {
-		tr_partitions_free(r.pa[i].parts);
-		tr_keyset_release(&r.pa[i].keys);
-		tr_keyset_release(&r.pa[i].bad);
-	}
-	free(r.pa);
-	batch_release(&r.batch);
+	stop_workers(&x);
+	for (size_t k = 0; x.heaps && k <= p->n_pools; k++)
+		free(x.heaps[k].a);
+	for (size_t k = 0; x.pools && k < p->n_pools; k++)
+		free(x.pools[k].starts);
+	free(x.heaps);
+	free(x.pools);
+	free(x.delayed);
+	free(x.stack);
+	free(x.runq);
+	free(x.doneq);
+	batch_release(&x.pending);
+	plan_release(p, &x.pl);
+	pthread_mutex_destroy(&x.mu);
+	pthread_cond_destroy(&x.work_cv);
+	pthread_cond_destroy(&x.done_cv);
 	return rc;
 }
