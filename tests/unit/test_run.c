@@ -159,7 +159,7 @@ static void test_daily_waits_for_its_hours(void **state)
 	/* and in the log: each day's start after its last hour's materialization */
 	evs = events(&f, rep.run_id, &n);
 	for (int d = 1; d <= 9; d++) {
-		char day[16], hour[24];
+		char day[32], hour[40];
 
 		snprintf(day, sizeof(day), "2024-01-%02d", d);
 		snprintf(hour, sizeof(hour), "2024-01-%02d-23:00", d);
@@ -206,7 +206,7 @@ static void test_lag_mapping_waits_for_yesterday(void **state)
 		     "0,1,1,1,1,1,1,1,1");
 	evs = events(&f, rep.run_id, &n);
 	for (int d = 2; d <= 9; d++) {
-		char day[16], prev[16];
+		char day[32], prev[32];
 
 		snprintf(day, sizeof(day), "2024-01-%02d", d);
 		snprintf(prev, sizeof(prev), "2024-01-%02d", d - 1);
