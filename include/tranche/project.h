@@ -65,9 +65,10 @@ typedef struct tr_kv {
  * after attempt k failed. Cancellation is never retried.
  */
 typedef struct tr_retry_policy {
-	int max;          /* extra attempts; 0: none (the default) */
-	int64_t delay_ms; /* before the first retry; default 0 */
-	double backoff;   /* factor applied to the delay for each further retry; default 1 */
+	int max;          /* extra attempts, 0..100; 0: none (the default) */
+	int64_t delay_ms; /* before the first retry, 0..one day; default 0 */
+	double backoff;   /* factor applied to the delay for each further retry, >= 1 (finite,
+			     unbounded: clamp the grown delay); default 1 */
 } tr_retry_policy;
 
 /*
@@ -76,7 +77,9 @@ typedef struct tr_retry_policy {
  * partition order; for a multi definition along its time dimension (else its
  * last dimension), the other dimensions fixed — and at most
  * max_partitions_per_run of them. multi_run with 1 (the default): one step per
- * partition. single_run: one step per contiguous range, however long.
+ * partition. single_run: one step per contiguous range, however long (it takes no
+ * max_partitions_per_run: refused at load). Accepted on unpartitioned assets, where it
+ * changes nothing (as in Dagster).
  */
 typedef enum { TR_POLICY_MULTI_RUN = 0, TR_POLICY_SINGLE_RUN } tr_policy_kind;
 typedef struct tr_backfill_policy {
@@ -92,10 +95,10 @@ typedef struct tr_backfill_policy {
  */
 typedef struct tr_pool {
 	char *name;
-	int max_concurrency;    /* 0: no limit */
-	int64_t rate_count;     /* 0: no rate */
-	int64_t rate_period_ms;
-	int line, col;
+	int max_concurrency;    /* 0: no limit; else 1..1000000 */
+	int64_t rate_count;     /* 0: no rate; else 1..1000000 (at least one of the two is set) */
+	int64_t rate_period_ms; /* with a rate: 1 ms .. a year */
+	int line, col;          /* of the pool's name */
 } tr_pool;
 
 #define TR_NO_POOL ((size_t)-1)

@@ -9,11 +9,15 @@
  * sqlrefs.c), every mapping is checked against its two definitions, cycles
  * are refused and the dependency order is computed. Any error frees what was
  * built and returns the first problem, with "FILE:LINE:COL: key.path: ...".
+ * `pools:` and `defaults:` are read before the assets: an asset's `pool` names a
+ * declared pool, and its retries and backfill policy start as the defaults, which its
+ * own `retries` / `backfill` key replaces whole (not key by key).
  *
  * Invariants of a loaded project: asset names are unique identifiers; tables
  * are unique (as DuckDB compares them); deps[] of an asset name other assets,
  * never itself, once each, with a mapping that fits; the graph is acyclic;
  * order[] lists every asset once, upstream first, ties by declaration order.
+ * Every asset's pool is a pool index or TR_NO_POOL; every pool limits something.
  * The project owns everything; it is read-only after load.
  *
  * Callers: the CLI (every command that reads a project), the executor and
@@ -38,10 +42,15 @@
 #define MAX_FILE_BYTES (16 << 20)
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_TIMEOUT_MS ((int64_t)1000 * 3600 * 24 * 365)
+#define MAX_RATE_PERIOD_MS MAX_TIMEOUT_MS
+#define MAX_DELAY_MS ((int64_t)1000 * 3600 * 24) /* the executor caps a grown delay there too */
+#define MAX_RETRIES 100
+#define MAX_POOL_LIMIT 1000000 /* max_concurrency, and the count of a rate */
 
 /* ---- key tables ------------------------------------------------------------------------ */
 
-static const char *const top_keys[] = {"name", "warehouse", "storage", "partitions", "assets"};
+static const char *const top_keys[] = {"name",  "warehouse", "storage", "partitions",
+				       "pools", "defaults",  "assets"};
 
 enum { K_SQL = 1, K_SCRIPT = 2, K_COMMAND = 4, K_ALL = 7 };
 
@@ -58,6 +67,8 @@ static const struct asset_key {
 	{"owners", K_ALL},        {"tags", K_ALL},
 	{"code_version", K_ALL},  {"metadata", K_ALL},
 	{"checks", K_ALL},        {"table", K_ALL},
+	{"retries", K_ALL},       {"backfill", K_ALL},
+	{"pool", K_ALL},
 	{"on_schema_change", K_SQL | K_COMMAND},
 	{"outside_rows", K_SQL | K_COMMAND},
 	{"output_format", K_COMMAND},
@@ -84,6 +95,11 @@ static const char *const schema_change_values[] = {"fail", "add_columns", NULL};
 static const char *const outside_rows_values[] = {"fail", "drop", NULL};
 static const char *const output_format_values[] = {"csv", "json", "parquet", NULL};
 static const char *const severity_values[] = {"warn", "error", NULL};
+static const char *const retry_keys_allowed[] = {"max", "delay", "backoff"};
+static const char *const backfill_keys_allowed[] = {"policy", "max_partitions_per_run"};
+static const char *const pool_keys_allowed[] = {"max_concurrency", "rate"};
+static const char *const defaults_keys_allowed[] = {"retries", "backfill"};
+static const char *const policy_values[] = {"multi_run", "single_run", NULL}; /* tr_policy_kind */
 
 const char *tr_asset_kind_name(tr_asset_kind kind)
 {
@@ -240,6 +256,8 @@ typedef struct loader {
 	tr_node **asset_maps;       /* per asset: its map of keys */
 	const tr_node **asset_names; /* per asset: the key node of its name */
 	char **table_keys;           /* per asset: project_table_key(table) */
+	tr_retry_policy default_retries;     /* `defaults: retries:`, else none */
+	tr_backfill_policy default_backfill; /* `defaults: backfill:`, else multi_run 1 */
 } loader;
 
 static int check_keys(loader *ld, const tr_node *map, const char *path,
@@ -543,6 +561,382 @@ invalid:
 		   "\"%.100s\" is not a duration: give seconds (90) or a number with ms, s, m or h "
 		   "(500ms, 90s, 5m, 1h)",
 		   v->scalar);
+}
+
+/* ---- retries, backfill policies and pools ---------------------------------------------- */
+
+/* How a value was written, for "got ...": "\"text\"" (quoted, cut) or "a list" / "a map". */
+static const char *got_text(const tr_node *v, char *buf, size_t size)
+{
+	if (v->kind == TR_NODE_SCALAR)
+		snprintf(buf, size, "\"%.100s\"", v->scalar);
+	else
+		snprintf(buf, size, "a %s", tr_node_kind_name(v));
+	return buf;
+}
+
+/*
+ * An optional integer in [min, max] (max INT64_MAX: no upper bound). *out is left alone when
+ * the key is absent or null. `what` says what the number counts, for messages.
+ */
+static int get_int(loader *ld, const tr_node *map, const char *key, const char *path,
+		   int64_t min, int64_t max, const char *what, int64_t *out)
+{
+	const tr_node *v = tr_node_get(map, key);
+	char kpath[700], range[64], buf[128];
+	int64_t n;
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.%s", path, key);
+	if (max == INT64_MAX)
+		snprintf(range, sizeof(range), "of at least %lld", (long long)min);
+	else
+		snprintf(range, sizeof(range), "from %lld to %lld", (long long)min, (long long)max);
+	if (v->kind != TR_NODE_SCALAR || tr_node_int(v, &n))
+		return bad(ld, v, kpath, "expected a whole number %s (%s), got %s", range, what,
+			   got_text(v, buf, sizeof(buf)));
+	if (n < min)
+		return bad(ld, v, kpath, "must be at least %lld (%s), got %s", (long long)min, what,
+			   v->scalar);
+	if (n > max)
+		return bad(ld, v, kpath, "must be at most %lld (%s), got %s", (long long)max, what,
+			   v->scalar);
+	*out = n;
+	return 0;
+}
+
+/* Units of a duration (a retry `delay`, the period of a pool's `rate`), any case. */
+static const struct duration_unit {
+	const char *name;
+	int64_t ms;
+} duration_units[] = {
+	{"ms", 1},
+	{"s", 1000},     {"sec", 1000},   {"secs", 1000},  {"second", 1000}, {"seconds", 1000},
+	{"m", 60000},    {"min", 60000},  {"mins", 60000}, {"minute", 60000}, {"minutes", 60000},
+	{"h", 3600000},  {"hr", 3600000}, {"hrs", 3600000}, {"hour", 3600000}, {"hours", 3600000},
+	{"d", 86400000}, {"day", 86400000}, {"days", 86400000},
+};
+
+enum { DURATION_OK = 0, DURATION_SYNTAX, DURATION_TOO_LONG, DURATION_FRACTION };
+
+/*
+ * A duration in ms: a decimal number (digits, optionally '.' and digits; no sign, no
+ * exponent) followed by a unit of duration_units, or by nothing for seconds ("0.5" is
+ * 500 ms). With number_optional, a unit alone is one of it ("minute"). Exact: a value
+ * that is no whole number of milliseconds is DURATION_FRACTION; more than max_ms
+ * (at most a year) is DURATION_TOO_LONG.
+ */
+static int duration_ms(const char *s, int number_optional, int64_t max_ms, int64_t *out)
+{
+	int64_t whole = 0, frac = 0, scale = 1, unit = 1000;
+
+	if (*s >= '0' && *s <= '9') {
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (whole > max_ms)
+				return DURATION_TOO_LONG;
+			whole = whole * 10 + (*s - '0');
+		}
+		if (*s == '.') {
+			if (*++s < '0' || *s > '9')
+				return DURATION_SYNTAX;
+			for (; *s >= '0' && *s <= '9'; s++) {
+				if (scale < 1000000000) { /* finer is below a ms, whatever the unit */
+					frac = frac * 10 + (*s - '0');
+					scale *= 10;
+				} else if (*s != '0') {
+					return DURATION_FRACTION;
+				}
+			}
+		}
+	} else if (number_optional && *s) {
+		whole = 1;
+	} else {
+		return DURATION_SYNTAX;
+	}
+	if (*s) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_LEN(duration_units) && strcasecmp(s, duration_units[i].name); i++)
+			;
+		if (i == ARRAY_LEN(duration_units))
+			return DURATION_SYNTAX;
+		unit = duration_units[i].ms;
+	}
+	if (whole > max_ms / unit)
+		return DURATION_TOO_LONG;
+	if (frac * unit % scale)
+		return DURATION_FRACTION;
+	*out = whole * unit + frac * unit / scale;
+	return *out > max_ms ? DURATION_TOO_LONG : DURATION_OK;
+}
+
+/* retries.delay: 0 when absent; at most a day. */
+static int parse_delay(loader *ld, const tr_node *map, const char *path, int64_t *out)
+{
+	const tr_node *v = tr_node_get(map, "delay");
+	char kpath[700];
+	int rc;
+
+	*out = 0;
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.delay", path);
+	if (v->kind != TR_NODE_SCALAR)
+		return bad(ld, v, kpath,
+			   "expected a duration: seconds (10, 0.5) or a number with a unit (500ms, "
+			   "10s, 2m, 1h); got a %s",
+			   tr_node_kind_name(v));
+	rc = duration_ms(v->scalar, 0, MAX_DELAY_MS, out);
+	if (rc == DURATION_TOO_LONG)
+		return bad(ld, v, kpath, "\"%.100s\" is more than a day", v->scalar);
+	if (rc == DURATION_FRACTION)
+		return bad(ld, v, kpath, "\"%.100s\" is not a whole number of milliseconds",
+			   v->scalar);
+	if (rc)
+		return bad(ld, v, kpath,
+			   "\"%.100s\" is not a duration: give seconds (10, 0.5) or a number with a "
+			   "unit (500ms, 10s, 2m, 1h)",
+			   v->scalar);
+	return 0;
+}
+
+/* retries.backoff: a decimal number >= 1; 1 when absent. */
+static int parse_backoff(loader *ld, const tr_node *map, const char *path, double *out)
+{
+	static const char what[] = "the factor by which the delay grows after each retry; 1 keeps "
+				   "it constant";
+	const tr_node *v = tr_node_get(map, "backoff");
+	char kpath[700], buf[128];
+	const char *s;
+	size_t digits;
+
+	*out = 1;
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.backoff", path);
+	s = v->kind == TR_NODE_SCALAR ? v->scalar : "";
+	digits = strspn(s, "0123456789");
+	if (s[digits] == '.' && s[digits + 1])
+		digits += 1 + strspn(s + digits + 1, "0123456789");
+	/* 20 characters keep the number finite */
+	if (!*s || s[digits] || *s == '.' || digits > 20)
+		return bad(ld, v, kpath, "expected a number of at least 1 such as 2 or 1.5 (%s), got %s",
+			   what, got_text(v, buf, sizeof(buf)));
+	*out = strtod(s, NULL);
+	if (*out < 1)
+		return bad(ld, v, kpath, "must be at least 1 (%s), got %s", what, s);
+	return 0;
+}
+
+/* retries: {max, delay, backoff} (v: the value, not null); path names it. */
+static int parse_retries(loader *ld, const tr_node *v, const char *path, tr_retry_policy *out)
+{
+	int64_t max = 0;
+	int rc;
+
+	if (v->kind != TR_NODE_MAP) {
+		if (v->kind == TR_NODE_SCALAR && !tr_node_int(v, &max) && max >= 0 &&
+		    max <= MAX_RETRIES)
+			return bad(ld, v, path,
+				   "expected a map {max: N, delay: DURATION, backoff: F}, got a number "
+				   "(for %lld retries write {max: %lld})",
+				   (long long)max, (long long)max);
+		return bad(ld, v, path,
+			   "expected a map {max: N, delay: DURATION, backoff: F}, e.g. {max: 3, delay: "
+			   "10s, backoff: 2}; got a %s",
+			   tr_node_kind_name(v));
+	}
+	if ((rc = check_keys(ld, v, path, retry_keys_allowed, ARRAY_LEN(retry_keys_allowed))))
+		return rc;
+	if (!tr_node_get(v, "max") || tr_node_is_null(tr_node_get(v, "max")))
+		return bad(ld, v, path,
+			   "max: required: how many times a failed step is tried again (0 to %d), "
+			   "e.g. {max: 3, delay: 10s}",
+			   MAX_RETRIES);
+	if ((rc = get_int(ld, v, "max", path, 0, MAX_RETRIES,
+			  "how many times a failed step is tried again", &max)) ||
+	    (rc = parse_delay(ld, v, path, &out->delay_ms)) ||
+	    (rc = parse_backoff(ld, v, path, &out->backoff)))
+		return rc;
+	out->max = (int)max;
+	return 0;
+}
+
+/* backfill: {policy, max_partitions_per_run} (v: the value, not null); path names it. */
+static int parse_backfill(loader *ld, const tr_node *v, const char *path, tr_backfill_policy *out)
+{
+	const tr_node *max_node;
+	char kpath[700];
+	int64_t max = 1;
+	int rc, policy;
+
+	if (v->kind != TR_NODE_MAP) {
+		int named = v->kind == TR_NODE_SCALAR && (!strcasecmp(v->scalar, "single_run") ||
+							  !strcasecmp(v->scalar, "multi_run"));
+
+		if (named)
+			return bad(ld, v, path,
+				   "expected a map {policy: multi_run|single_run, "
+				   "max_partitions_per_run: N}, got a string (write {policy: %s})",
+				   v->scalar);
+		return bad(ld, v, path,
+			   "expected a map {policy: multi_run|single_run, max_partitions_per_run: N}, "
+			   "e.g. {policy: single_run} or {policy: multi_run, max_partitions_per_run: "
+			   "10}; got a %s",
+			   tr_node_kind_name(v));
+	}
+	if ((rc = check_keys(ld, v, path, backfill_keys_allowed, ARRAY_LEN(backfill_keys_allowed))))
+		return rc;
+	snprintf(kpath, sizeof(kpath), "%s.policy", path);
+	if ((rc = get_choice(ld, v, "policy", kpath, policy_values, &policy)))
+		return rc;
+	max_node = tr_node_get(v, "max_partitions_per_run");
+	if (policy == TR_POLICY_SINGLE_RUN) {
+		if (max_node && !tr_node_is_null(max_node)) {
+			snprintf(kpath, sizeof(kpath), "%s.max_partitions_per_run", path);
+			return bad(ld, key_node(v, "max_partitions_per_run"), kpath,
+				   "single_run has no max_partitions_per_run: it runs each contiguous "
+				   "range of partitions as one step, however long (as Dagster's "
+				   "BackfillPolicy.single_run()); for steps of at most N partitions write "
+				   "{policy: multi_run, max_partitions_per_run: N}");
+		}
+		out->kind = TR_POLICY_SINGLE_RUN;
+		out->max_partitions_per_run = 0;
+		return 0;
+	}
+	if ((rc = get_int(ld, v, "max_partitions_per_run", path, 1, INT64_MAX,
+			  "the most partitions one step covers", &max)))
+		return rc;
+	out->kind = TR_POLICY_MULTI_RUN;
+	out->max_partitions_per_run = max;
+	return 0;
+}
+
+/* pools.NAME.rate: "COUNT/PERIOD", blanks allowed around the '/'. */
+static int parse_rate(loader *ld, tr_pool *pool, const tr_node *map, const char *path)
+{
+	const tr_node *v = tr_node_get(map, "rate");
+	char kpath[700], period[64];
+	const char *s, *slash, *end;
+	int64_t count = 0;
+	size_t len;
+	int rc;
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.rate", path);
+	if (v->kind != TR_NODE_SCALAR)
+		return bad(ld, v, kpath, "expected a rate COUNT/PERIOD such as 10/minute or 5/90s, got a %s",
+			   tr_node_kind_name(v));
+	s = v->scalar;
+	slash = strchr(s, '/');
+	if (!slash || !(*s >= '0' && *s <= '9'))
+		goto syntax;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (count <= MAX_POOL_LIMIT)
+			count = count * 10 + (*s - '0');
+	}
+	s += strspn(s, " \t");
+	if (s != slash)
+		goto syntax;
+	s = slash + 1 + strspn(slash + 1, " \t");
+	for (end = s + strlen(s); end > s && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		;
+	len = (size_t)(end - s);
+	if (!len || len >= sizeof(period))
+		goto syntax;
+	memcpy(period, s, len);
+	period[len] = '\0';
+	rc = duration_ms(period, 1, MAX_RATE_PERIOD_MS, &pool->rate_period_ms);
+	if (rc == DURATION_SYNTAX)
+		goto syntax;
+	if (count < 1)
+		return bad(ld, v, kpath,
+			   "\"%.100s\": the count must be at least 1 (leave rate out for no limit)",
+			   v->scalar);
+	if (count > MAX_POOL_LIMIT)
+		return bad(ld, v, kpath, "\"%.100s\": the count must be at most %d", v->scalar,
+			   MAX_POOL_LIMIT);
+	if (rc == DURATION_TOO_LONG)
+		return bad(ld, v, kpath, "\"%.100s\": the period must be at most a year", v->scalar);
+	if (rc == DURATION_FRACTION)
+		return bad(ld, v, kpath, "\"%.100s\": the period is not a whole number of milliseconds",
+			   v->scalar);
+	if (pool->rate_period_ms == 0)
+		return bad(ld, v, kpath, "\"%.100s\": the period must be more than 0", v->scalar);
+	pool->rate_count = count;
+	return 0;
+syntax:
+	return bad(ld, v, kpath,
+		   "\"%.100s\" is not a rate: give COUNT/UNIT with UNIT second, minute, hour or day "
+		   "(10/minute), or COUNT/DURATION (5/90s, 10/15m, 100/2h)",
+		   v->scalar);
+}
+
+/* assets.NAME.pool: a name under the top-level pools:. */
+static int parse_pool_ref(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const tr_node *v = tr_node_get(map, "pool");
+	tr_project *p = ld->p;
+	const char **names, *near;
+	char kpath[512];
+	tr_buf list = TR_BUF_INIT;
+	int rc;
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.pool", path);
+	if (v->kind != TR_NODE_SCALAR)
+		return bad(ld, v, kpath, "expected the name of a pool declared under pools:, got a %s",
+			   tr_node_kind_name(v));
+	for (size_t i = 0; i < p->n_pools; i++)
+		if (!strcmp(p->pools[i].name, v->scalar)) {
+			a->pool = i;
+			return 0;
+		}
+	if (!p->n_pools)
+		return bad(ld, v, kpath,
+			   "unknown pool \"%.100s\": no pools are declared (declare it at the top "
+			   "level: pools: {%.100s: {max_concurrency: 1}})",
+			   v->scalar, identifier_ok(v->scalar, strlen(v->scalar)) ? v->scalar : "NAME");
+	if (!(names = calloc(p->n_pools, sizeof(*names))))
+		return oom(ld->err);
+	for (size_t i = 0; i < p->n_pools; i++)
+		names[i] = p->pools[i].name;
+	near = project_nearest(v->scalar, names, p->n_pools);
+	join_names(&list, names, p->n_pools);
+	if (near)
+		rc = bad(ld, v, kpath, "unknown pool \"%.100s\" (did you mean \"%s\"? declared: %s)",
+			 v->scalar, near, tr_buf_str(&list));
+	else
+		rc = bad(ld, v, kpath, "unknown pool \"%.100s\" (declared: %s)", v->scalar,
+			 tr_buf_str(&list));
+	tr_buf_release(&list);
+	free(names);
+	return rc;
+}
+
+/* An asset's retries, backfill and pool; a->retries and a->backfill hold the defaults. */
+static int parse_asset_policies(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const tr_node *v;
+	char kpath[512];
+	int rc;
+
+	v = tr_node_get(map, "retries");
+	if (v && !tr_node_is_null(v)) {
+		snprintf(kpath, sizeof(kpath), "%s.retries", path);
+		if ((rc = parse_retries(ld, v, kpath, &a->retries)))
+			return rc;
+	}
+	v = tr_node_get(map, "backfill");
+	if (v && !tr_node_is_null(v)) {
+		snprintf(kpath, sizeof(kpath), "%s.backfill", path);
+		if ((rc = parse_backfill(ld, v, kpath, &a->backfill)))
+			return rc;
+	}
+	return parse_pool_ref(ld, a, map, path);
 }
 
 /* A map of string -> string (tags, env). */
@@ -963,6 +1357,9 @@ static int parse_asset(loader *ld, size_t idx, const tr_node *name_node, const t
 	int rc, choice;
 
 	snprintf(path, sizeof(path), "assets.%.200s", name_node->scalar);
+	a->retries = ld->default_retries;
+	a->backfill = ld->default_backfill;
+	a->pool = TR_NO_POOL; /* the assets are calloc'd: 0 would be the first pool */
 	a->line = name_node->line;
 	a->col = name_node->col;
 	if (!(a->name = xstrdup(name_node->scalar)))
@@ -1041,7 +1438,8 @@ static int parse_asset(loader *ld, size_t idx, const tr_node *name_node, const t
 			return rc;
 	}
 	if ((rc = parse_timeout(ld, a, map, path)) ||
-	    (rc = parse_kv_map(ld, map, "env", path, "variable -> value", &a->env, &a->n_env)))
+	    (rc = parse_kv_map(ld, map, "env", path, "variable -> value", &a->env, &a->n_env)) ||
+	    (rc = parse_asset_policies(ld, a, map, path)))
 		return rc;
 	{
 		const tr_node *deps = tr_node_get(map, "deps");
@@ -1488,6 +1886,94 @@ static int parse_top_partitions(loader *ld)
 	return 0;
 }
 
+/* `pools:` NAME -> {max_concurrency, rate}, into p->pools in declaration order. */
+static int parse_pools(loader *ld)
+{
+	const tr_node *v = tr_node_get(ld->root, "pools");
+	tr_project *p = ld->p;
+	int rc;
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	if (v->kind != TR_NODE_MAP)
+		return bad(ld, v, "pools",
+			   "expected a map of name -> pool, e.g. {api: {max_concurrency: 2, rate: "
+			   "10/minute}}, got a %s",
+			   tr_node_kind_name(v));
+	if (v->n && !(p->pools = calloc(v->n, sizeof(*p->pools))))
+		return oom(ld->err);
+	for (size_t i = 0; i < v->n; i++) {
+		const tr_node *name_node = v->items[2 * i], *map = v->items[2 * i + 1];
+		tr_pool *pool = &p->pools[i];
+		int64_t limit = 0;
+		char path[300];
+
+		snprintf(path, sizeof(path), "pools.%.200s", name_node->scalar);
+		if (!(pool->name = xstrdup(name_node->scalar)))
+			return oom(ld->err);
+		p->n_pools++;
+		pool->line = name_node->line;
+		pool->col = name_node->col;
+		if (!identifier_ok(pool->name, strlen(pool->name)))
+			return bad(ld, name_node, path,
+				   "\"%.100s\" is not a valid pool name: letters, digits and _, not "
+				   "starting with a digit (as asset names)",
+				   pool->name);
+		if (map->kind != TR_NODE_MAP)
+			return bad(ld, map, path,
+				   "expected a map with max_concurrency, rate or both, e.g. "
+				   "{max_concurrency: 2, rate: 10/minute}; got %s",
+				   tr_node_is_null(map) ? "nothing" : map->kind == TR_NODE_SEQ ? "a list"
+											   : "a string");
+		if ((rc = check_keys(ld, map, path, pool_keys_allowed, ARRAY_LEN(pool_keys_allowed))) ||
+		    (rc = get_int(ld, map, "max_concurrency", path, 1, MAX_POOL_LIMIT,
+				  "steps of the pool's assets running at once; leave it out for no "
+				  "limit",
+				  &limit)) ||
+		    (rc = parse_rate(ld, pool, map, path)))
+			return rc;
+		pool->max_concurrency = (int)limit;
+		if (!pool->max_concurrency && !pool->rate_count)
+			return bad(ld, name_node, path,
+				   "limits nothing: give max_concurrency (steps running at once), rate "
+				   "(steps started per period) or both, e.g. {max_concurrency: 2} or "
+				   "{rate: 10/minute}");
+	}
+	return 0;
+}
+
+/* `defaults:` {retries, backfill}: what assets get when they do not say. */
+static int parse_defaults(loader *ld)
+{
+	const tr_node *v = tr_node_get(ld->root, "defaults"), *r;
+	int rc;
+
+	ld->default_retries.max = 0;
+	ld->default_retries.delay_ms = 0;
+	ld->default_retries.backoff = 1;
+	ld->default_backfill.kind = TR_POLICY_MULTI_RUN;
+	ld->default_backfill.max_partitions_per_run = 1;
+	if (!v || tr_node_is_null(v))
+		return 0;
+	if (v->kind != TR_NODE_MAP)
+		return bad(ld, v, "defaults",
+			   "expected a map with retries, backfill or both, e.g. {retries: {max: 2, "
+			   "delay: 30s}}, got a %s",
+			   tr_node_kind_name(v));
+	if ((rc = check_keys(ld, v, "defaults", defaults_keys_allowed,
+			     ARRAY_LEN(defaults_keys_allowed))))
+		return rc;
+	r = tr_node_get(v, "retries");
+	if (r && !tr_node_is_null(r) &&
+	    (rc = parse_retries(ld, r, "defaults.retries", &ld->default_retries)))
+		return rc;
+	r = tr_node_get(v, "backfill");
+	if (r && !tr_node_is_null(r) &&
+	    (rc = parse_backfill(ld, r, "defaults.backfill", &ld->default_backfill)))
+		return rc;
+	return 0;
+}
+
 static int check_url(loader *ld, const tr_node *root, const char *key, const char *const *schemes,
 		     const char *valid)
 {
@@ -1513,8 +1999,8 @@ static int parse_top(loader *ld, const tr_node *root)
 
 	if (root->kind != TR_NODE_MAP)
 		return bad(ld, root, NULL,
-			   "a project file is a map with name, warehouse, storage, partitions and "
-			   "assets; got a %s",
+			   "a project file is a map with name, warehouse, storage, partitions, "
+			   "pools, defaults and assets; got a %s",
 			   tr_node_kind_name(root));
 	if ((rc = check_keys(ld, root, "top level", top_keys, ARRAY_LEN(top_keys))))
 		return rc;
@@ -1535,7 +2021,9 @@ static int parse_top(loader *ld, const tr_node *root)
 	    (s && (rc = check_url(ld, root, "storage", storage_schemes,
 				  "sqlite:PATH, postgres://..."))))
 		return rc;
-	return parse_top_partitions(ld);
+	if ((rc = parse_top_partitions(ld)) || (rc = parse_pools(ld)))
+		return rc;
+	return parse_defaults(ld);
 }
 
 static int parse_assets(loader *ld)
@@ -1768,6 +2256,9 @@ void tr_project_free(tr_project *p)
 		tr_partdef_free(p->partitions[i].def);
 	}
 	free(p->partitions);
+	for (size_t i = 0; i < p->n_pools; i++)
+		free(p->pools[i].name);
+	free(p->pools);
 	free(p->order);
 	free(p->name);
 	free(p->path);

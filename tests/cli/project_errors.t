@@ -3,12 +3,12 @@
 
 # an unknown top-level key, with the nearest valid one
 $ printf 'name: p\nasets: {}\n' > tranche.yaml && tranche assets
-tranche: tranche.yaml:2:1: top level: unknown key "asets" (did you mean "assets"? valid keys: name, warehouse, storage, partitions, assets)
+tranche: tranche.yaml:2:1: top level: unknown key "asets" (did you mean "assets"? valid keys: name, warehouse, storage, partitions, pools, defaults, assets)
 [exit 2]
 
 # an unknown asset key, with the nearest valid one
 $ printf 'name: p\nassets:\n  a:\n    sql: SELECT 1\n    grup: x\n' > tranche.yaml && tranche assets
-tranche: tranche.yaml:5:5: assets.a: unknown key "grup" (did you mean "group"? valid keys: sql, sql_file, script, script_file, command, partitions, partition_expr, deps, group, description, owners, tags, code_version, metadata, checks, table, on_schema_change, outside_rows, output_format, timeout, env)
+tranche: tranche.yaml:5:5: assets.a: unknown key "grup" (did you mean "group"? valid keys: sql, sql_file, script, script_file, command, partitions, partition_expr, deps, group, description, owners, tags, code_version, metadata, checks, table, retries, backfill, pool, on_schema_change, outside_rows, output_format, timeout, env)
 [exit 2]
 
 # an asset that says nothing about how it is made
@@ -119,6 +119,71 @@ tranche: tranche.yaml:5:14: assets.a.timeout: "5 minutes" is not a duration: giv
 # an output_format tranche cannot read
 $ printf 'name: p\nassets:\n  a:\n    command: echo\n    output_format: xml\n' > tranche.yaml && tranche assets
 tranche: tranche.yaml:5:20: assets.a.output_format: "xml" is not one of csv, json, parquet
+[exit 2]
+
+# an unknown pool, with the nearest declared one and the list
+$ printf 'name: p\npools:\n  orders_api: {max_concurrency: 2}\n  big_queries: {max_concurrency: 1}\nassets:\n  a:\n    sql: SELECT 1\n    pool: orders_apj\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:8:11: assets.a.pool: unknown pool "orders_apj" (did you mean "orders_api"? declared: orders_api, big_queries)
+[exit 2]
+
+# a pool when the project declares none: how to declare one
+$ printf 'name: p\nassets:\n  a:\n    sql: SELECT 1\n    pool: orders_api\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:5:11: assets.a.pool: unknown pool "orders_api": no pools are declared (declare it at the top level: pools: {orders_api: {max_concurrency: 1}})
+[exit 2]
+
+# a pool that limits nothing
+$ printf 'name: p\npools:\n  api: {}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:3:3: pools.api: limits nothing: give max_concurrency (steps running at once), rate (steps started per period) or both, e.g. {max_concurrency: 2} or {rate: 10/minute}
+[exit 2]
+
+# a pool of no concurrency
+$ printf 'name: p\npools:\n  api: {max_concurrency: 0}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:3:26: pools.api.max_concurrency: must be at least 1 (steps of the pool's assets running at once; leave it out for no limit), got 0
+[exit 2]
+
+# a rate that is not COUNT/PERIOD
+$ printf 'name: p\npools:\n  api: {rate: 5 per minute}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:3:15: pools.api.rate: "5 per minute" is not a rate: give COUNT/UNIT with UNIT second, minute, hour or day (10/minute), or COUNT/DURATION (5/90s, 10/15m, 100/2h)
+[exit 2]
+
+# a rate of 0
+$ printf 'name: p\npools:\n  api: {rate: 0/minute}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:3:15: pools.api.rate: "0/minute": the count must be at least 1 (leave rate out for no limit)
+[exit 2]
+
+# an unknown key in retries, with the nearest valid one
+$ printf 'name: p\nassets:\n  a:\n    sql: SELECT 1\n    retries: {max: 3, dealy: 10s}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:5:23: assets.a.retries: unknown key "dealy" (did you mean "delay"? valid keys: max, delay, backoff)
+[exit 2]
+
+# retries without max
+$ printf 'name: p\nassets:\n  a:\n    sql: SELECT 1\n    retries: {delay: 10s}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:5:14: assets.a.retries: max: required: how many times a failed step is tried again (0 to 100), e.g. {max: 3, delay: 10s}
+[exit 2]
+
+# a backoff that would shrink the delay
+$ printf 'name: p\nassets:\n  a:\n    sql: SELECT 1\n    retries: {max: 3, backoff: 0.5}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:5:32: assets.a.retries.backoff: must be at least 1 (the factor by which the delay grows after each retry; 1 keeps it constant), got 0.5
+[exit 2]
+
+# a delay that is not a duration
+$ printf 'name: p\ndefaults:\n  retries: {max: 3, delay: soon}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:3:28: defaults.retries.delay: "soon" is not a duration: give seconds (10, 0.5) or a number with a unit (500ms, 10s, 2m, 1h)
+[exit 2]
+
+# single_run has no max_partitions_per_run
+$ printf 'name: p\nassets:\n  a:\n    sql: SELECT 1\n    backfill: {policy: single_run, max_partitions_per_run: 10}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:5:36: assets.a.backfill.max_partitions_per_run: single_run has no max_partitions_per_run: it runs each contiguous range of partitions as one step, however long (as Dagster's BackfillPolicy.single_run()); for steps of at most N partitions write {policy: multi_run, max_partitions_per_run: N}
+[exit 2]
+
+# steps of no partitions
+$ printf 'name: p\nassets:\n  a:\n    sql: SELECT 1\n    backfill: {policy: multi_run, max_partitions_per_run: 0}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:5:59: assets.a.backfill.max_partitions_per_run: must be at least 1 (the most partitions one step covers), got 0
+[exit 2]
+
+# an unknown key under defaults
+$ printf 'name: p\ndefaults:\n  retires: {max: 1}\n' > tranche.yaml && tranche assets
+tranche: tranche.yaml:3:3: defaults: unknown key "retires" (did you mean "retries"? valid keys: retries, backfill)
 [exit 2]
 
 # an asset name that is not an identifier

@@ -504,7 +504,7 @@ static void test_refuse_unknown_top_key(void **state)
 	(void)state;
 	assert_refused("name: x\nasets: {}\n",
 		       "tranche.yaml:2:1: top level: unknown key \"asets\" (did you mean \"assets\"? "
-		       "valid keys: name, warehouse, storage, partitions, assets)");
+		       "valid keys: name, warehouse, storage, partitions, pools, defaults, assets)");
 }
 
 static void test_refuse_bad_url(void **state)
@@ -1242,6 +1242,488 @@ static void test_find(void **state)
 	tr_project_free(p);
 }
 
+/* ---- retries, backfill policies and pools --------------------------------------------------- */
+
+static const char policies_project[] =
+	"name: x\n"
+	"pools:\n"
+	"  warehouse_api: {max_concurrency: 2, rate: 10/minute}\n"
+	"  slow: {max_concurrency: 1}\n"
+	"  throttled: {rate: 5/90s}\n"
+	"defaults:\n"
+	"  retries: {max: 2, delay: 30s, backoff: 2}\n"
+	"  backfill: {policy: multi_run, max_partitions_per_run: 7}\n"
+	"partitions:\n"
+	"  daily: {type: daily, start: 2024-01-01}\n"
+	"assets:\n"
+	"  plain:\n"
+	"    sql: SELECT 1\n"
+	"  own:\n"
+	"    sql: SELECT 1\n"
+	"    partitions: daily\n"
+	"    partition_expr: d\n"
+	"    retries: {max: 5}\n"
+	"    backfill: {policy: single_run}\n"
+	"    pool: throttled\n"
+	"  multi:\n"
+	"    command: echo\n"
+	"    retries:\n"
+	"      max: 0\n"
+	"    backfill: {policy: multi_run}\n"
+	"    pool: warehouse_api\n"
+	"  fractional:\n"
+	"    script: SELECT 1\n"
+	"    retries: {max: 100, delay: 0.5, backoff: 1.5}\n"
+	"    backfill: {max_partitions_per_run: 30}\n"
+	"    pool: slow\n";
+
+static void test_policies_parsed(void **state)
+{
+	tr_project *p = load_ok(policies_project);
+	const tr_asset *a;
+
+	(void)state;
+	assert_int_equal(p->n_pools, 3);
+	assert_string_equal(p->pools[0].name, "warehouse_api");
+	assert_int_equal(p->pools[0].max_concurrency, 2);
+	assert_int_equal(p->pools[0].rate_count, 10);
+	assert_int_equal(p->pools[0].rate_period_ms, 60000);
+	assert_int_equal(p->pools[0].line, 3);
+	assert_int_equal(p->pools[0].col, 3);
+	assert_string_equal(p->pools[1].name, "slow");
+	assert_int_equal(p->pools[1].max_concurrency, 1);
+	assert_int_equal(p->pools[1].rate_count, 0);
+	assert_int_equal(p->pools[1].rate_period_ms, 0);
+	assert_int_equal(p->pools[2].max_concurrency, 0);
+	assert_int_equal(p->pools[2].rate_count, 5);
+	assert_int_equal(p->pools[2].rate_period_ms, 90000);
+
+	/* no keys of its own: the project's defaults */
+	a = &p->assets[idx(p, "plain")];
+	assert_int_equal(a->retries.max, 2);
+	assert_int_equal(a->retries.delay_ms, 30000);
+	assert_true(a->retries.backoff == 2.0);
+	assert_int_equal(a->backfill.kind, TR_POLICY_MULTI_RUN);
+	assert_int_equal(a->backfill.max_partitions_per_run, 7);
+	assert_true(a->pool == TR_NO_POOL);
+
+	/* its own key replaces the default whole: delay and backoff are not inherited */
+	a = &p->assets[idx(p, "own")];
+	assert_int_equal(a->retries.max, 5);
+	assert_int_equal(a->retries.delay_ms, 0);
+	assert_true(a->retries.backoff == 1.0);
+	assert_int_equal(a->backfill.kind, TR_POLICY_SINGLE_RUN);
+	assert_int_equal(a->backfill.max_partitions_per_run, 0);
+	assert_int_equal(a->pool, 2);
+
+	a = &p->assets[idx(p, "multi")];
+	assert_int_equal(a->retries.max, 0);
+	assert_int_equal(a->backfill.kind, TR_POLICY_MULTI_RUN);
+	assert_int_equal(a->backfill.max_partitions_per_run, 1); /* multi_run's default */
+	assert_int_equal(a->pool, 0);
+
+	a = &p->assets[idx(p, "fractional")];
+	assert_int_equal(a->retries.max, 100);
+	assert_int_equal(a->retries.delay_ms, 500);
+	assert_true(a->retries.backoff == 1.5);
+	assert_int_equal(a->backfill.kind, TR_POLICY_MULTI_RUN);
+	assert_int_equal(a->backfill.max_partitions_per_run, 30);
+	assert_int_equal(a->pool, 1);
+	tr_project_free(p);
+}
+
+static void test_policies_defaults(void **state)
+{
+	/* no pools, no defaults: no retries, multi_run 1, no pool — for every asset */
+	tr_project *p = load_ok("name: x\n"
+				"assets:\n"
+				"  a: {sql: SELECT 1}\n"
+				"  b: {sql: SELECT 1, retries: , backfill: , pool: }\n"
+				"  c: {command: echo, partitions: {type: static, keys: [k]}}\n");
+
+	(void)state;
+	assert_int_equal(p->n_pools, 0);
+	assert_null(p->pools);
+	for (size_t i = 0; i < p->n_assets; i++) {
+		const tr_asset *a = &p->assets[i];
+
+		assert_int_equal(a->retries.max, 0);
+		assert_int_equal(a->retries.delay_ms, 0);
+		assert_true(a->retries.backoff == 1.0);
+		assert_int_equal(a->backfill.kind, TR_POLICY_MULTI_RUN);
+		assert_int_equal(a->backfill.max_partitions_per_run, 1);
+		assert_true(a->pool == TR_NO_POOL);
+	}
+	tr_project_free(p);
+
+	/* defaults for one of the two; an empty value is no value; a single_run default
+	   applies to unpartitioned assets too (harmlessly: they are always one step) */
+	p = load_ok("name: x\n"
+		    "defaults:\n"
+		    "  backfill: {policy: single_run}\n"
+		    "  retries:\n"
+		    "assets:\n"
+		    "  a: {sql: SELECT 1}\n"
+		    "  b: {sql: SELECT 1, backfill: {policy: multi_run, max_partitions_per_run: 4}}\n");
+	assert_int_equal(p->assets[0].retries.max, 0);
+	assert_int_equal(p->assets[0].backfill.kind, TR_POLICY_SINGLE_RUN);
+	assert_int_equal(p->assets[0].backfill.max_partitions_per_run, 0);
+	assert_int_equal(p->assets[1].backfill.kind, TR_POLICY_MULTI_RUN);
+	assert_int_equal(p->assets[1].backfill.max_partitions_per_run, 4);
+	tr_project_free(p);
+}
+
+/* The rate of pool "p" in `rate: TEXT`: "COUNT/PERIOD_MS", or the error message. */
+static void assert_rate(const char *text, const char *want)
+{
+	char yaml[256], got[1024];
+	tr_error err = {0};
+	tr_project *p = NULL;
+
+	snprintf(yaml, sizeof(yaml), "name: x\npools:\n  p: {rate: \"%s\"}\n", text);
+	if (tr_project_parse(yaml, "tranche.yaml", "/nonexistent", &p, &err) == 0) {
+		snprintf(got, sizeof(got), "%lld/%lld", (long long)p->pools[0].rate_count,
+			 (long long)p->pools[0].rate_period_ms);
+		tr_project_free(p);
+	} else {
+		snprintf(got, sizeof(got), "%s", err.msg);
+	}
+	if (strcmp(got, want) != 0)
+		fail_msg("rate \"%s\": got [%s], want [%s]", text, got, want);
+}
+
+/* The delay of `retries: {max: 1, delay: TEXT}` in ms, or the error message. */
+static void assert_delay(const char *text, const char *want)
+{
+	char yaml[256], got[1024];
+	tr_error err = {0};
+	tr_project *p = NULL;
+
+	snprintf(yaml, sizeof(yaml),
+		 "name: x\nassets:\n  a: {sql: SELECT 1, retries: {max: 1, delay: %s}}\n", text);
+	if (tr_project_parse(yaml, "tranche.yaml", "/nonexistent", &p, &err) == 0) {
+		snprintf(got, sizeof(got), "%lld", (long long)p->assets[0].retries.delay_ms);
+		tr_project_free(p);
+	} else {
+		snprintf(got, sizeof(got), "%s", err.msg);
+	}
+	if (strcmp(got, want) != 0)
+		fail_msg("delay %s: got [%s], want [%s]", text, got, want);
+}
+
+static void test_rates_and_delays(void **state)
+{
+	(void)state;
+	assert_rate("10/minute", "10/60000");
+	assert_rate("1/second", "1/1000");
+	assert_rate("3/s", "3/1000");
+	assert_rate("3/sec", "3/1000");
+	assert_rate("3/seconds", "3/1000");
+	assert_rate("100/hour", "100/3600000");
+	assert_rate("100/hr", "100/3600000");
+	assert_rate("100/h", "100/3600000");
+	assert_rate("100/Hours", "100/3600000");
+	assert_rate("1000/day", "1000/86400000");
+	assert_rate("1000/d", "1000/86400000");
+	assert_rate("7/min", "7/60000");
+	assert_rate("7/mins", "7/60000");
+	assert_rate("5/90s", "5/90000");
+	assert_rate("10/15m", "10/900000");
+	assert_rate("10/15min", "10/900000");
+	assert_rate("2/1.5h", "2/5400000");
+	assert_rate("4/500ms", "4/500");
+	assert_rate("5/90", "5/90000"); /* a number alone is seconds, as for timeout */
+	assert_rate("5 / minute", "5/60000");
+	assert_rate("1000000/day", "1000000/86400000");
+	assert_rate("1/365d", "1/31536000000");
+
+	assert_delay("0", "0");
+	assert_delay("10", "10000");
+	assert_delay("0.5", "500");
+	assert_delay("0.25s", "250");
+	assert_delay("500ms", "500");
+	assert_delay("10s", "10000");
+	assert_delay("2m", "120000");
+	assert_delay("1h", "3600000");
+	assert_delay("1.5min", "90000");
+	assert_delay("0.001", "1");
+	assert_delay("1d", "86400000");
+	assert_delay("24h", "86400000");
+	assert_delay("\"10s\"", "10000");
+}
+
+static void test_refuse_bad_rate(void **state)
+{
+	(void)state;
+	assert_rate("5 per minute",
+		    "tranche.yaml:3:13: pools.p.rate: \"5 per minute\" is not a rate: give "
+		    "COUNT/UNIT with UNIT second, minute, hour or day (10/minute), or "
+		    "COUNT/DURATION (5/90s, 10/15m, 100/2h)");
+	assert_rate("5/fortnight",
+		    "tranche.yaml:3:13: pools.p.rate: \"5/fortnight\" is not a rate: give "
+		    "COUNT/UNIT with UNIT second, minute, hour or day (10/minute), or "
+		    "COUNT/DURATION (5/90s, 10/15m, 100/2h)");
+	assert_rate("minute", "tranche.yaml:3:13: pools.p.rate: \"minute\" is not a rate: give "
+			      "COUNT/UNIT with UNIT second, minute, hour or day (10/minute), or "
+			      "COUNT/DURATION (5/90s, 10/15m, 100/2h)");
+	assert_rate("/minute", "tranche.yaml:3:13: pools.p.rate: \"/minute\" is not a rate: give "
+			       "COUNT/UNIT with UNIT second, minute, hour or day (10/minute), or "
+			       "COUNT/DURATION (5/90s, 10/15m, 100/2h)");
+	assert_rate("5/", "tranche.yaml:3:13: pools.p.rate: \"5/\" is not a rate: give "
+			  "COUNT/UNIT with UNIT second, minute, hour or day (10/minute), or "
+			  "COUNT/DURATION (5/90s, 10/15m, 100/2h)");
+	assert_rate("-1/minute", "tranche.yaml:3:13: pools.p.rate: \"-1/minute\" is not a rate: "
+				 "give COUNT/UNIT with UNIT second, minute, hour or day (10/minute), "
+				 "or COUNT/DURATION (5/90s, 10/15m, 100/2h)");
+	assert_rate("1.5/minute", "tranche.yaml:3:13: pools.p.rate: \"1.5/minute\" is not a rate: "
+				  "give COUNT/UNIT with UNIT second, minute, hour or day (10/minute), "
+				  "or COUNT/DURATION (5/90s, 10/15m, 100/2h)");
+	assert_rate("5/1/minute", "tranche.yaml:3:13: pools.p.rate: \"5/1/minute\" is not a rate: "
+				  "give COUNT/UNIT with UNIT second, minute, hour or day (10/minute), "
+				  "or COUNT/DURATION (5/90s, 10/15m, 100/2h)");
+	assert_rate("0/minute", "tranche.yaml:3:13: pools.p.rate: \"0/minute\": the count must be "
+				"at least 1 (leave rate out for no limit)");
+	assert_rate("1000001/day",
+		    "tranche.yaml:3:13: pools.p.rate: \"1000001/day\": the count must be at most "
+		    "1000000");
+	assert_rate("99999999999999999999999/day",
+		    "tranche.yaml:3:13: pools.p.rate: \"99999999999999999999999/day\": the count "
+		    "must be at most 1000000");
+	assert_rate("5/0s",
+		    "tranche.yaml:3:13: pools.p.rate: \"5/0s\": the period must be more than 0");
+	assert_rate("5/366d",
+		    "tranche.yaml:3:13: pools.p.rate: \"5/366d\": the period must be at most a year");
+	assert_rate("5/0.0001s", "tranche.yaml:3:13: pools.p.rate: \"5/0.0001s\": the period is "
+				 "not a whole number of milliseconds");
+	assert_refused("name: x\npools:\n  p: {rate: [5, minute]}\n",
+		       "tranche.yaml:3:13: pools.p.rate: expected a rate COUNT/PERIOD such as "
+		       "10/minute or 5/90s, got a list");
+}
+
+static void test_refuse_bad_delay(void **state)
+{
+	(void)state;
+	assert_delay("soon", "tranche.yaml:3:47: assets.a.retries.delay: \"soon\" is not a "
+			     "duration: give seconds (10, 0.5) or a number with a unit (500ms, 10s, "
+			     "2m, 1h)");
+	assert_delay("-1", "tranche.yaml:3:47: assets.a.retries.delay: \"-1\" is not a duration: "
+			   "give seconds (10, 0.5) or a number with a unit (500ms, 10s, 2m, 1h)");
+	assert_delay(".5", "tranche.yaml:3:47: assets.a.retries.delay: \".5\" is not a duration: "
+			   "give seconds (10, 0.5) or a number with a unit (500ms, 10s, 2m, 1h)");
+	assert_delay("5.s", "tranche.yaml:3:47: assets.a.retries.delay: \"5.s\" is not a duration: "
+			    "give seconds (10, 0.5) or a number with a unit (500ms, 10s, 2m, 1h)");
+	assert_delay("10 s", "tranche.yaml:3:47: assets.a.retries.delay: \"10 s\" is not a "
+			     "duration: give seconds (10, 0.5) or a number with a unit (500ms, 10s, "
+			     "2m, 1h)");
+	assert_delay("25h", "tranche.yaml:3:47: assets.a.retries.delay: \"25h\" is more than a "
+			    "day");
+	assert_delay("86400.001", "tranche.yaml:3:47: assets.a.retries.delay: \"86400.001\" is "
+				  "more than a day");
+	assert_delay("99999999999999999999s", "tranche.yaml:3:47: assets.a.retries.delay: "
+					      "\"99999999999999999999s\" is more than a day");
+	assert_delay("0.0005", "tranche.yaml:3:47: assets.a.retries.delay: \"0.0005\" is not a "
+			       "whole number of milliseconds");
+	assert_delay("[1]", "tranche.yaml:3:47: assets.a.retries.delay: expected a duration: "
+			    "seconds (10, 0.5) or a number with a unit (500ms, 10s, 2m, 1h); got a "
+			    "list");
+}
+
+static void test_refuse_unknown_pool(void **state)
+{
+	(void)state;
+	assert_refused("name: x\n"
+		       "pools:\n"
+		       "  warehouse_api: {max_concurrency: 2}\n"
+		       "  slow: {max_concurrency: 1}\n"
+		       "assets:\n"
+		       "  a:\n"
+		       "    sql: SELECT 1\n"
+		       "    pool: warehouse_apj\n",
+		       "tranche.yaml:8:11: assets.a.pool: unknown pool \"warehouse_apj\" (did you "
+		       "mean \"warehouse_api\"? declared: warehouse_api, slow)");
+	assert_refused("name: x\n"
+		       "pools:\n"
+		       "  warehouse_api: {max_concurrency: 2}\n"
+		       "  slow: {max_concurrency: 1}\n"
+		       "assets:\n"
+		       "  a:\n"
+		       "    sql: SELECT 1\n"
+		       "    pool: gpu\n",
+		       "tranche.yaml:8:11: assets.a.pool: unknown pool \"gpu\" (declared: "
+		       "warehouse_api, slow)");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    pool: api\n",
+		       "tranche.yaml:5:11: assets.a.pool: unknown pool \"api\": no pools are "
+		       "declared (declare it at the top level: pools: {api: {max_concurrency: 1}})");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    pool: my-api\n",
+		       "tranche.yaml:5:11: assets.a.pool: unknown pool \"my-api\": no pools are "
+		       "declared (declare it at the top level: pools: {NAME: {max_concurrency: "
+		       "1}})");
+	assert_refused("name: x\npools: {api: {rate: 1/s}}\n"
+		       "assets:\n  a:\n    sql: SELECT 1\n    pool: [api]\n",
+		       "tranche.yaml:6:11: assets.a.pool: expected the name of a pool declared under "
+		       "pools:, got a list");
+}
+
+static void test_refuse_bad_pools(void **state)
+{
+	(void)state;
+	assert_refused("name: x\npools:\n  api: {max_concurrency: 0}\n",
+		       "tranche.yaml:3:26: pools.api.max_concurrency: must be at least 1 (steps of "
+		       "the pool's assets running at once; leave it out for no limit), got 0");
+	assert_refused("name: x\npools:\n  api: {max_concurrency: 1000001}\n",
+		       "tranche.yaml:3:26: pools.api.max_concurrency: must be at most 1000000 (steps "
+		       "of the pool's assets running at once; leave it out for no limit), got "
+		       "1000001");
+	assert_refused("name: x\npools:\n  api: {max_concurrency: two}\n",
+		       "tranche.yaml:3:26: pools.api.max_concurrency: expected a whole number from 1 "
+		       "to 1000000 (steps of the pool's assets running at once; leave it out for no "
+		       "limit), got \"two\"");
+	assert_refused("name: x\npools:\n  api: {max_concurrency: 1.5}\n",
+		       "tranche.yaml:3:26: pools.api.max_concurrency: expected a whole number from 1 "
+		       "to 1000000");
+	assert_refused("name: x\npools:\n  api: {}\n",
+		       "tranche.yaml:3:3: pools.api: limits nothing: give max_concurrency (steps "
+		       "running at once), rate (steps started per period) or both, e.g. "
+		       "{max_concurrency: 2} or {rate: 10/minute}");
+	assert_refused("name: x\npools:\n  api: {max_concurrency: , rate: }\n",
+		       "tranche.yaml:3:3: pools.api: limits nothing");
+	assert_refused("name: x\npools:\n  api:\n",
+		       "tranche.yaml:3:7: pools.api: expected a map with max_concurrency, rate or "
+		       "both, e.g. {max_concurrency: 2, rate: 10/minute}; got nothing");
+	assert_refused("name: x\npools:\n  api: 2\n",
+		       "tranche.yaml:3:8: pools.api: expected a map with max_concurrency, rate or "
+		       "both, e.g. {max_concurrency: 2, rate: 10/minute}; got a string");
+	assert_refused("name: x\npools:\n  api: {max_concurrency: 1, max_concurency: 2}\n",
+		       "tranche.yaml:3:29: pools.api: unknown key \"max_concurency\" (did you mean "
+		       "\"max_concurrency\"? valid keys: max_concurrency, rate)");
+	assert_refused("name: x\npools:\n  2api: {max_concurrency: 1}\n",
+		       "tranche.yaml:3:3: pools.2api: \"2api\" is not a valid pool name: letters, "
+		       "digits and _, not starting with a digit (as asset names)");
+	assert_refused("name: x\npools: [api]\n",
+		       "tranche.yaml:2:8: pools: expected a map of name -> pool, e.g. {api: "
+		       "{max_concurrency: 2, rate: 10/minute}}, got a list");
+	assert_refused("name: x\npool: {api: {max_concurrency: 1}}\n",
+		       "tranche.yaml:2:1: top level: unknown key \"pool\" (did you mean \"pools\"? "
+		       "valid keys: name, warehouse, storage, partitions, pools, defaults, assets)");
+}
+
+static void test_refuse_bad_retries(void **state)
+{
+	(void)state;
+	/* an unknown key, with the nearest valid one */
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    retries: {max: 2, dealy: 5s}\n",
+		       "tranche.yaml:5:23: assets.a.retries: unknown key \"dealy\" (did you mean "
+		       "\"delay\"? valid keys: max, delay, backoff)");
+	assert_refused("name: x\ndefaults:\n  retries: {max_retries: 2}\n",
+		       "tranche.yaml:3:13: defaults.retries: unknown key \"max_retries\" (did you "
+		       "mean \"max\"? valid keys: max, delay, backoff)");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    retries: {delay: 5s}\n",
+		       "tranche.yaml:5:14: assets.a.retries: max: required: how many times a failed "
+		       "step is tried again (0 to 100), e.g. {max: 3, delay: 10s}");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    retries: {max: 101}\n",
+		       "tranche.yaml:5:20: assets.a.retries.max: must be at most 100 (how many times "
+		       "a failed step is tried again), got 101");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    retries: {max: -1}\n",
+		       "tranche.yaml:5:20: assets.a.retries.max: must be at least 0 (how many times "
+		       "a failed step is tried again), got -1");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    retries: {max: many}\n",
+		       "tranche.yaml:5:20: assets.a.retries.max: expected a whole number from 0 to "
+		       "100 (how many times a failed step is tried again), got \"many\"");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    retries: 3\n",
+		       "tranche.yaml:5:14: assets.a.retries: expected a map {max: N, delay: "
+		       "DURATION, backoff: F}, got a number (for 3 retries write {max: 3})");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    retries: [3]\n",
+		       "tranche.yaml:5:14: assets.a.retries: expected a map {max: N, delay: "
+		       "DURATION, backoff: F}, e.g. {max: 3, delay: 10s, backoff: 2}; got a list");
+	/* backoff: a number >= 1 */
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n"
+		       "    retries: {max: 2, backoff: 0.5}\n",
+		       "tranche.yaml:5:32: assets.a.retries.backoff: must be at least 1 (the factor "
+		       "by which the delay grows after each retry; 1 keeps it constant), got 0.5");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n"
+		       "    retries: {max: 2, backoff: 0}\n",
+		       "tranche.yaml:5:32: assets.a.retries.backoff: must be at least 1");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n"
+		       "    retries: {max: 2, backoff: exponential}\n",
+		       "tranche.yaml:5:32: assets.a.retries.backoff: expected a number of at least 1 "
+		       "such as 2 or 1.5 (the factor by which the delay grows after each retry; 1 "
+		       "keeps it constant), got \"exponential\"");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n"
+		       "    retries: {max: 2, backoff: -2}\n",
+		       "tranche.yaml:5:32: assets.a.retries.backoff: expected a number of at least 1");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n"
+		       "    retries: {max: 2, backoff: 1e3}\n",
+		       "tranche.yaml:5:32: assets.a.retries.backoff: expected a number of at least 1");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n"
+		       "    retries: {max: 2, backoff: .5}\n",
+		       "tranche.yaml:5:32: assets.a.retries.backoff: expected a number of at least 1");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n"
+		       "    retries: {max: 2, backoff: 2.}\n",
+		       "tranche.yaml:5:32: assets.a.retries.backoff: expected a number of at least 1");
+}
+
+static void test_refuse_bad_backfill(void **state)
+{
+	(void)state;
+	/* Dagster's single_run has no limit: refused, saying what to write instead */
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n"
+		       "    backfill: {policy: single_run, max_partitions_per_run: 10}\n",
+		       "tranche.yaml:5:36: assets.a.backfill.max_partitions_per_run: single_run has "
+		       "no max_partitions_per_run: it runs each contiguous range of partitions as "
+		       "one step, however long (as Dagster's BackfillPolicy.single_run()); for steps "
+		       "of at most N partitions write {policy: multi_run, max_partitions_per_run: "
+		       "N}");
+	assert_refused("name: x\ndefaults:\n  backfill:\n    max_partitions_per_run: 3\n"
+		       "    policy: single_run\n",
+		       "tranche.yaml:4:5: defaults.backfill.max_partitions_per_run: single_run has "
+		       "no max_partitions_per_run");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n"
+		       "    backfill: {policy: multi_run, max_partitions_per_run: 0}\n",
+		       "tranche.yaml:5:59: assets.a.backfill.max_partitions_per_run: must be at least "
+		       "1 (the most partitions one step covers), got 0");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n"
+		       "    backfill: {max_partitions_per_run: all}\n",
+		       "tranche.yaml:5:40: assets.a.backfill.max_partitions_per_run: expected a whole "
+		       "number of at least 1 (the most partitions one step covers), got \"all\"");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    backfill: {policy: single}\n",
+		       "tranche.yaml:5:24: assets.a.backfill.policy: \"single\" is not one of "
+		       "multi_run, single_run");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    backfill: {polcy: single_run}\n",
+		       "tranche.yaml:5:16: assets.a.backfill: unknown key \"polcy\" (did you mean "
+		       "\"policy\"? valid keys: policy, max_partitions_per_run)");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    backfill: single_run\n",
+		       "tranche.yaml:5:15: assets.a.backfill: expected a map {policy: "
+		       "multi_run|single_run, max_partitions_per_run: N}, got a string (write "
+		       "{policy: single_run})");
+	assert_refused("name: x\nassets:\n  a:\n    sql: SELECT 1\n    backfill: 10\n",
+		       "tranche.yaml:5:15: assets.a.backfill: expected a map {policy: "
+		       "multi_run|single_run, max_partitions_per_run: N}, e.g. {policy: single_run} or "
+		       "{policy: multi_run, max_partitions_per_run: 10}; got a string");
+}
+
+static void test_refuse_bad_defaults(void **state)
+{
+	(void)state;
+	assert_refused("name: x\ndefaults:\n  retires: {max: 1}\n",
+		       "tranche.yaml:3:3: defaults: unknown key \"retires\" (did you mean \"retries\"? "
+		       "valid keys: retries, backfill)");
+	assert_refused("name: x\ndefaults:\n  pool: api\n",
+		       "tranche.yaml:3:3: defaults: unknown key \"pool\" (valid keys: retries, "
+		       "backfill)");
+	assert_refused("name: x\ndefaults: [retries]\n",
+		       "tranche.yaml:2:11: defaults: expected a map with retries, backfill or both, "
+		       "e.g. {retries: {max: 2, delay: 30s}}, got a list");
+	assert_refused("name: x\ndefaults:\n  retries: {max: 2, backoff: 0.9}\n",
+		       "tranche.yaml:3:30: defaults.retries.backoff: must be at least 1");
+	assert_refused("name: x\ndefaults:\n  backfill: {max_partitions_per_run: 0}\n",
+		       "tranche.yaml:3:38: defaults.backfill.max_partitions_per_run: must be at "
+		       "least 1");
+	assert_refused("name: x\ndefault:\n  retries: {max: 2}\n",
+		       "tranche.yaml:2:1: top level: unknown key \"default\" (did you mean "
+		       "\"defaults\"? valid keys: name, warehouse, storage, partitions, pools, "
+		       "defaults, assets)");
+}
+
 /* ---- the docs document every key ---------------------------------------------------------- */
 
 static void test_docs_cover_keys(void **state)
@@ -1336,6 +1818,16 @@ int main(void)
 		cmocka_unit_test(test_select_depth),
 		cmocka_unit_test(test_select_refusals),
 		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_policies_parsed),
+		cmocka_unit_test(test_policies_defaults),
+		cmocka_unit_test(test_rates_and_delays),
+		cmocka_unit_test(test_refuse_bad_rate),
+		cmocka_unit_test(test_refuse_bad_delay),
+		cmocka_unit_test(test_refuse_unknown_pool),
+		cmocka_unit_test(test_refuse_bad_pools),
+		cmocka_unit_test(test_refuse_bad_retries),
+		cmocka_unit_test(test_refuse_bad_backfill),
+		cmocka_unit_test(test_refuse_bad_defaults),
 		cmocka_unit_test(test_docs_cover_keys),
 	};
 
