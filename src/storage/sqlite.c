@@ -30,6 +30,25 @@
  * materialization_id is the row's last materialization event: it survives
  * in_progress and failed, and goes with the row on a wipe.
  *
+ * Invariants of the status change sequence (migration 3): counters
+ * 'status_seq' is the last value handed out; a write transaction takes values
+ * under its write lock (seq_take), so they increase in commit order. Every
+ * change of a partition_status row stores a new value in its seq: one per
+ * status event in events_add, one per run_finish or reaping transaction for
+ * the rows it restores. A row that goes (a wipe, or a restore to "no row")
+ * leaves a tombstone in partition_status_removed with the value of its
+ * removal; a partition has a status row or a tombstone or neither, never
+ * both (setting a status deletes its tombstone). So the rows and tombstones
+ * of an asset with seq > S are exactly what changed after S, and the
+ * (asset, seq) indexes make that a range scan. status_summary is a cache the
+ * exec layer writes; nothing here reads its blob.
+ *
+ * Invariants of backfills (migration 3): runs.backfill_id and
+ * backfills.last_run_id point at each other's rows (foreign keys); a
+ * backfill's assets keep the order they were given in (seq). A backfill whose
+ * run is reaped ends in the reaping transaction ("failed", or "canceled" when
+ * it was canceling), unless a newer run has taken it over.
+ *
  * Every value reaches SQL as a bound parameter. The only text formatted into
  * SQL is this file's own integer constants in PRAGMAs, which take no parameters.
  */
@@ -133,6 +152,64 @@ static const struct migration {
 	    "  PRIMARY KEY (asset, check_name, partition)\n"
 	    ") WITHOUT ROWID;\n"
 	    "CREATE INDEX check_status_partition ON check_status (asset, partition);\n"},
+	/* Backfills, and the sequence of status changes behind the status summary.
+	 * Rows of partition_status written before this migration take their event
+	 * id as seq: every event id is at most the counter's first value. */
+	{3, "CREATE TABLE backfills (\n"
+	    "  id                   INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused\n"
+	    "  status               TEXT NOT NULL\n"
+	    "                       CHECK (status IN ('requested', 'running', 'completed',\n"
+	    "                                         'failed', 'canceling', 'canceled')),\n"
+	    "  selection            TEXT NOT NULL,\n"
+	    "  partitions           TEXT NOT NULL,\n"
+	    "  launched_by          TEXT NOT NULL,\n"
+	    "  created_at           INTEGER NOT NULL,  -- Unix ms\n"
+	    "  ended_at             INTEGER,           -- Unix ms; NULL while not ended\n"
+	    "  partitions_total     INTEGER NOT NULL DEFAULT 0,\n"
+	    "  partitions_succeeded INTEGER NOT NULL DEFAULT 0,\n"
+	    "  partitions_failed    INTEGER NOT NULL DEFAULT 0,\n"
+	    "  partitions_skipped   INTEGER NOT NULL DEFAULT 0,\n"
+	    "  last_run_id          INTEGER REFERENCES runs (id),  -- NULL: no run yet\n"
+	    "  error                TEXT\n"
+	    ");\n"
+	    "CREATE TABLE backfill_assets (\n"
+	    "  backfill_id INTEGER NOT NULL REFERENCES backfills (id),\n"
+	    "  seq         INTEGER NOT NULL,  -- the order the assets were given in\n"
+	    "  asset       TEXT NOT NULL CHECK (asset <> ''),\n"
+	    "  partitioned INTEGER NOT NULL CHECK (partitioned IN (0, 1)),\n"
+	    "  n_requested INTEGER NOT NULL,\n"
+	    "  requested   TEXT NOT NULL,  -- key ranges, one per line\n"
+	    "  succeeded   TEXT NOT NULL DEFAULT '',\n"
+	    "  failed      TEXT NOT NULL DEFAULT '',\n"
+	    "  skipped     TEXT NOT NULL DEFAULT '',\n"
+	    "  PRIMARY KEY (backfill_id, asset)\n"
+	    ") WITHOUT ROWID;\n"
+	    "CREATE UNIQUE INDEX backfill_assets_order ON backfill_assets (backfill_id, seq);\n"
+	    "ALTER TABLE runs ADD COLUMN backfill_id INTEGER REFERENCES backfills (id);\n"
+	    "CREATE INDEX runs_backfill ON runs (backfill_id, id) WHERE backfill_id IS NOT NULL;\n"
+	    "CREATE TABLE counters (\n"
+	    "  name  TEXT PRIMARY KEY,\n"
+	    "  value INTEGER NOT NULL\n"
+	    ") WITHOUT ROWID;\n"
+	    "INSERT INTO counters (name, value) VALUES ('status_seq', max(\n"
+	    "  (SELECT coalesce(max(id), 0) FROM events),\n"
+	    "  (SELECT coalesce(max(event_id), 0) FROM partition_status)));\n"
+	    "ALTER TABLE partition_status ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;\n"
+	    "UPDATE partition_status SET seq = event_id;\n"
+	    "CREATE INDEX partition_status_seq ON partition_status (asset, seq);\n"
+	    "CREATE TABLE partition_status_removed (\n"
+	    "  asset     TEXT NOT NULL,\n"
+	    "  partition TEXT NOT NULL,\n"
+	    "  seq       INTEGER NOT NULL,  -- the change that removed the row\n"
+	    "  PRIMARY KEY (asset, partition)\n"
+	    ") WITHOUT ROWID;\n"
+	    "CREATE INDEX partition_status_removed_seq ON partition_status_removed (asset, seq);\n"
+	    "CREATE TABLE status_summary (\n"
+	    "  asset TEXT PRIMARY KEY,\n"
+	    "  tag   TEXT NOT NULL,     -- which partitions definition the blob indexes\n"
+	    "  seq   INTEGER NOT NULL,  -- the status change it is current to\n"
+	    "  blob  BLOB NOT NULL      -- the exec layer's, opaque here\n"
+	    ") WITHOUT ROWID;\n"},
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -140,6 +217,7 @@ static const struct migration {
 /* Prepared once per handle, on first use (SQL naming a table must wait for its migration). */
 enum stmt_id {
 	STMT_BEGIN,
+	STMT_BEGIN_READ,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
 	STMT_JOURNAL_WAL,
@@ -177,21 +255,52 @@ enum stmt_id {
 	STMT_LAST_MATERIALIZATION,
 	STMT_CHECKS_ALL,
 	STMT_CHECKS_ASSET,
+	STMT_SEQ_NEXT,
+	STMT_TOMBSTONES_ANY,
+	STMT_TOMBSTONE_CLEAR,
+	STMT_TOMBSTONE_SET,
+	STMT_RESTORE_TOMBSTONES,
+	STMT_CHANGES_SINCE,
+	STMT_CHANGES_ALL,
+	STMT_SUMMARY_GET,
+	STMT_SUMMARY_PUT,
+	STMT_BACKFILL_INSERT,
+	STMT_BACKFILL_ASSET_INSERT,
+	STMT_BACKFILL_GET,
+	STMT_BACKFILL_ASSETS,
+	STMT_BACKFILLS_LIST,
+	STMT_BACKFILL_MAX_ID,
+	STMT_BACKFILL_UPDATE,
+	STMT_BACKFILL_ASSET_UPDATE,
+	STMT_BACKFILL_CANCEL_READ,
+	STMT_BACKFILL_CANCEL,
+	STMT_BACKFILL_STATUS,
+	STMT_BACKFILL_RUNS,
+	STMT_BACKFILL_REAP,
 	STMT_COUNT
 };
 
 /* The columns read into a tr_run, a tr_event_rec (events as "e") and a tr_check_status. */
 #define RUN_COLUMNS                                                                          \
 	"id, status, selection, partitions, launched_by, host, pid, created_at,"            \
-	" coalesce(ended_at, 0), steps_total, steps_succeeded, steps_failed, steps_skipped, error"
+	" coalesce(ended_at, 0), steps_total, steps_succeeded, steps_failed, steps_skipped, error," \
+	" coalesce(backfill_id, 0)"
 #define EVENT_COLUMNS                                                                        \
 	"e.id, coalesce(e.run_id, 0), e.ts, e.type, e.asset, e.partition, e.check_name,"     \
 	" e.message, e.data"
+#define BACKFILL_COLUMNS                                                                     \
+	"id, status, selection, partitions, launched_by, created_at, coalesce(ended_at, 0),"  \
+	" partitions_total, partitions_succeeded, partitions_failed, partitions_skipped,"    \
+	" coalesce(last_run_id, 0), error"
+#define PSTATUS_COLUMNS                                                                      \
+	"partition, status, coalesce(run_id, 0), updated_at, materialized_at, event_id"
 #define CHECK_COLUMNS                                                                        \
 	"asset, check_name, partition, passed, severity, message, coalesce(run_id, 0), ts"
 
 static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	/* A read of several statements from one snapshot; takes no lock. */
+	[STMT_BEGIN_READ] = "BEGIN",
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_JOURNAL_WAL] = "PRAGMA journal_mode = WAL",
@@ -219,22 +328,28 @@ static const char *const stmt_sql[STMT_COUNT] = {
 
 	/* ---- runs ---- */
 	[STMT_RUN_INSERT] = "INSERT INTO runs (status, selection, partitions, launched_by, host, pid,"
-			    " process_start, created_at, steps_total)"
-			    " VALUES ('started', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			    " process_start, created_at, steps_total, backfill_id)"
+			    " VALUES ('started', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[STMT_RUN_FINISH] = "UPDATE runs SET status = ?2, ended_at = ?3, steps_total = ?4,"
 			    " steps_succeeded = ?5, steps_failed = ?6, steps_skipped = ?7, error = ?8"
 			    " WHERE id = ?1",
 	/* Only if still started: the run may have ended since the reaper looked. */
 	[STMT_RUN_REAP] = "UPDATE runs SET status = 'failure', ended_at = ?2, error = ?3"
 			  " WHERE id = ?1 AND status = 'started'",
-	/* The run's in-progress partitions go back to their status before it (both
-	 * through the partial index partition_status_in_progress). */
+	/* The run's in-progress partitions go back to their status before it (all
+	 * three through the partial index partition_status_in_progress), as status
+	 * change ?2: the rows that go leave a tombstone first. */
+	[STMT_RESTORE_TOMBSTONES] =
+		"INSERT INTO partition_status_removed (asset, partition, seq)"
+		" SELECT asset, partition, ?2 FROM partition_status"
+		" WHERE status = 'in_progress' AND run_id = ?1 AND prev_status IS NULL"
+		" ON CONFLICT (asset, partition) DO UPDATE SET seq = excluded.seq",
 	[STMT_RESTORE_DELETE] = "DELETE FROM partition_status"
 				" WHERE status = 'in_progress' AND run_id = ?1 AND prev_status IS NULL",
 	[STMT_RESTORE_UPDATE] = "UPDATE partition_status SET status = prev_status,"
 				" run_id = prev_run_id, updated_at = prev_updated_at,"
 				" event_id = prev_event_id, prev_status = NULL, prev_run_id = NULL,"
-				" prev_updated_at = NULL, prev_event_id = NULL"
+				" prev_updated_at = NULL, prev_event_id = NULL, seq = ?2"
 				" WHERE status = 'in_progress' AND run_id = ?1",
 	[STMT_RUN_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1",
 	[STMT_RUN_MAX_ID] = "SELECT coalesce(max(id), 0) FROM runs",
@@ -255,13 +370,14 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" END",
 	[STMT_EVENT_INSERT] = "INSERT INTO events (run_id, ts, type, asset, partition, check_name,"
 			      " message, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	/* The status effects bind ?1 asset, ?2 partition, ?3 run_id, ?4 ts, ?5 event id.
+	/* The status effects bind ?1 asset, ?2 partition, ?3 run_id, ?4 ts, ?5 event id,
+	 * ?6 the status change's seq.
 	 * In UPDATE SET every right-hand side reads the row as it was. A step_start
 	 * on a row already in progress (a retry, or a run that died unreaped) keeps
 	 * the status from before the first one. */
 	[STMT_STATUS_START] =
-		"INSERT INTO partition_status (asset, partition, status, run_id, updated_at, event_id)"
-		" VALUES (?1, ?2, 'in_progress', ?3, ?4, ?5)"
+		"INSERT INTO partition_status (asset, partition, status, run_id, updated_at, event_id,"
+		" seq) VALUES (?1, ?2, 'in_progress', ?3, ?4, ?5, ?6)"
 		" ON CONFLICT (asset, partition) DO UPDATE SET"
 		" prev_status = CASE WHEN status = 'in_progress' THEN prev_status ELSE status END,"
 		" prev_run_id = CASE WHEN status = 'in_progress' THEN prev_run_id ELSE run_id END,"
@@ -270,23 +386,23 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" prev_event_id = CASE WHEN status = 'in_progress' THEN prev_event_id"
 		"  ELSE event_id END,"
 		" status = 'in_progress', run_id = excluded.run_id, updated_at = excluded.updated_at,"
-		" event_id = excluded.event_id",
+		" event_id = excluded.event_id, seq = excluded.seq",
 	[STMT_STATUS_MATERIALIZED] =
 		"INSERT INTO partition_status (asset, partition, status, run_id, updated_at, event_id,"
-		" materialized_at, materialization_id)"
-		" VALUES (?1, ?2, 'materialized', ?3, ?4, ?5, ?4, ?5)"
+		" materialized_at, materialization_id, seq)"
+		" VALUES (?1, ?2, 'materialized', ?3, ?4, ?5, ?4, ?5, ?6)"
 		" ON CONFLICT (asset, partition) DO UPDATE SET status = 'materialized',"
 		" run_id = excluded.run_id, updated_at = excluded.updated_at,"
 		" event_id = excluded.event_id, materialized_at = excluded.materialized_at,"
 		" materialization_id = excluded.materialization_id, prev_status = NULL,"
-		" prev_run_id = NULL, prev_updated_at = NULL, prev_event_id = NULL",
+		" prev_run_id = NULL, prev_updated_at = NULL, prev_event_id = NULL, seq = excluded.seq",
 	[STMT_STATUS_FAILED] =
-		"INSERT INTO partition_status (asset, partition, status, run_id, updated_at, event_id)"
-		" VALUES (?1, ?2, 'failed', ?3, ?4, ?5)"
+		"INSERT INTO partition_status (asset, partition, status, run_id, updated_at, event_id,"
+		" seq) VALUES (?1, ?2, 'failed', ?3, ?4, ?5, ?6)"
 		" ON CONFLICT (asset, partition) DO UPDATE SET status = 'failed',"
 		" run_id = excluded.run_id, updated_at = excluded.updated_at,"
 		" event_id = excluded.event_id, prev_status = NULL, prev_run_id = NULL,"
-		" prev_updated_at = NULL, prev_event_id = NULL",
+		" prev_updated_at = NULL, prev_event_id = NULL, seq = excluded.seq",
 	[STMT_STATUS_WIPE] = "DELETE FROM partition_status WHERE asset = ?1 AND partition = ?2",
 	[STMT_CHECKS_WIPE] = "DELETE FROM check_status WHERE asset = ?1 AND partition = ?2",
 	/* ?1 asset, ?2 check, ?3 partition, ?4 data, ?5 message, ?6 run_id, ?7 ts, ?8 event id */
@@ -312,8 +428,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_EVENTS_RUN_ASSET] = "SELECT " EVENT_COLUMNS " FROM events e INDEXED BY events_run"
 				  " WHERE e.run_id = ?3 AND e.asset = ?4 AND e.id > ?1"
 				  " ORDER BY e.id LIMIT ?2",
-	[STMT_STATUS_LIST] = "SELECT partition, status, coalesce(run_id, 0), updated_at,"
-			     " materialized_at, event_id FROM partition_status"
+	[STMT_STATUS_LIST] = "SELECT " PSTATUS_COLUMNS " FROM partition_status"
 			     " WHERE asset = ?1 ORDER BY partition",
 	[STMT_STATUS_COUNTS] = "SELECT status, count(*) FROM partition_status WHERE asset = ?1"
 			       " GROUP BY status",
@@ -325,6 +440,87 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			    " ORDER BY asset, check_name, partition",
 	[STMT_CHECKS_ASSET] = "SELECT " CHECK_COLUMNS " FROM check_status WHERE asset = ?1"
 			      " ORDER BY check_name, partition",
+
+	/* ---- the sequence of status changes and the summary ---- */
+	/* Takes ?1 new values; the row is the last of them. Under the write lock. */
+	[STMT_SEQ_NEXT] = "UPDATE counters SET value = value + ?1 WHERE name = 'status_seq'"
+			  " RETURNING value",
+	/* A partition with a status row has no tombstone: status_changes reads each
+	 * partition from one table or the other. Most of the time there is none. */
+	[STMT_TOMBSTONES_ANY] = "SELECT EXISTS (SELECT 1 FROM partition_status_removed)",
+	[STMT_TOMBSTONE_CLEAR] = "DELETE FROM partition_status_removed"
+				 " WHERE asset = ?1 AND partition = ?2",
+	[STMT_TOMBSTONE_SET] = "INSERT INTO partition_status_removed (asset, partition, seq)"
+			       " VALUES (?1, ?2, ?3)"
+			       " ON CONFLICT (asset, partition) DO UPDATE SET seq = excluded.seq",
+	/* Rows and tombstones of ?1 changed after ?2, sorted by partition (the seq
+	 * column last). After a seq: two range scans of the (asset, seq) indexes,
+	 * then a sort of what changed. From the start: both tables in primary-key
+	 * order, merged, nothing sorted. One statement: one snapshot. */
+	[STMT_CHANGES_SINCE] =
+		"SELECT " PSTATUS_COLUMNS ", seq FROM partition_status"
+		" INDEXED BY partition_status_seq WHERE asset = ?1 AND seq > ?2"
+		" UNION ALL"
+		" SELECT partition, NULL, 0, 0, 0, 0, seq FROM partition_status_removed"
+		" INDEXED BY partition_status_removed_seq WHERE asset = ?1 AND seq > ?2"
+		" ORDER BY 1",
+	[STMT_CHANGES_ALL] =
+		"SELECT " PSTATUS_COLUMNS ", seq FROM partition_status WHERE asset = ?1"
+		" UNION ALL"
+		" SELECT partition, NULL, 0, 0, 0, 0, seq FROM partition_status_removed"
+		" WHERE asset = ?1"
+		" ORDER BY 1",
+	[STMT_SUMMARY_GET] = "SELECT seq, blob FROM status_summary WHERE asset = ?1 AND tag = ?2",
+	/* A summary current to an older seq does not replace one of the same tag. */
+	[STMT_SUMMARY_PUT] = "INSERT INTO status_summary (asset, tag, seq, blob)"
+			     " VALUES (?1, ?2, ?3, ?4)"
+			     " ON CONFLICT (asset) DO UPDATE SET tag = excluded.tag,"
+			     " seq = excluded.seq, blob = excluded.blob"
+			     " WHERE excluded.tag <> status_summary.tag"
+			     " OR excluded.seq >= status_summary.seq",
+
+	/* ---- backfills ---- */
+	[STMT_BACKFILL_INSERT] = "INSERT INTO backfills (status, selection, partitions, launched_by,"
+				 " created_at, partitions_total)"
+				 " VALUES ('requested', ?1, ?2, ?3, ?4, ?5)",
+	[STMT_BACKFILL_ASSET_INSERT] = "INSERT INTO backfill_assets (backfill_id, seq, asset,"
+				       " partitioned, n_requested, requested)"
+				       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_BACKFILL_GET] = "SELECT " BACKFILL_COLUMNS " FROM backfills WHERE id = ?1",
+	[STMT_BACKFILL_ASSETS] = "SELECT asset, partitioned, n_requested, requested, succeeded,"
+				 " failed, skipped FROM backfill_assets WHERE backfill_id = ?1"
+				 " ORDER BY seq",
+	[STMT_BACKFILLS_LIST] = "SELECT " BACKFILL_COLUMNS " FROM backfills ORDER BY id DESC"
+				" LIMIT ?1",
+	[STMT_BACKFILL_MAX_ID] = "SELECT coalesce(max(id), 0) FROM backfills",
+	/* A canceling backfill stays so until the run working on it ends it. */
+	[STMT_BACKFILL_UPDATE] =
+		"UPDATE backfills SET status = CASE WHEN status = 'canceling'"
+		"  AND ?2 NOT IN ('canceled', 'completed', 'failed') THEN 'canceling' ELSE ?2 END,"
+		" ended_at = ?3, partitions_succeeded = ?4, partitions_failed = ?5,"
+		" partitions_skipped = ?6, last_run_id = ?7, error = ?8 WHERE id = ?1",
+	[STMT_BACKFILL_ASSET_UPDATE] = "UPDATE backfill_assets SET succeeded = ?3, failed = ?4,"
+				       " skipped = ?5 WHERE backfill_id = ?1 AND asset = ?2",
+	/* The backfill's status and its newest run (last_run_id, or the newest run
+	 * naming it when last_run_id is not set yet) with what tells if it lives. */
+	[STMT_BACKFILL_CANCEL_READ] =
+		"SELECT b.status, r.id, r.status, r.host, r.pid, r.process_start FROM backfills b"
+		" LEFT JOIN runs r ON r.id = coalesce(b.last_run_id,"
+		"  (SELECT max(x.id) FROM runs x WHERE x.backfill_id = b.id))"
+		" WHERE b.id = ?1",
+	[STMT_BACKFILL_CANCEL] = "UPDATE backfills SET status = ?2, ended_at = CASE"
+				 " WHEN ?2 = 'canceled' THEN coalesce(ended_at, ?3) ELSE ended_at END"
+				 " WHERE id = ?1",
+	[STMT_BACKFILL_STATUS] = "SELECT status FROM backfills WHERE id = ?1",
+	/* One row with a NULL id: the backfill exists but has no run. */
+	[STMT_BACKFILL_RUNS] = "SELECT r.id FROM backfills b LEFT JOIN runs r ON r.backfill_id = b.id"
+			       " WHERE b.id = ?1 ORDER BY r.id",
+	/* The backfill of a reaped run ?1 ends with it, unless a newer run took it over. */
+	[STMT_BACKFILL_REAP] =
+		"UPDATE backfills SET status = CASE WHEN status = 'canceling' THEN 'canceled'"
+		"  ELSE 'failed' END, ended_at = ?2, error = ?3"
+		" WHERE id = (SELECT backfill_id FROM runs WHERE id = ?1)"
+		" AND status IN ('running', 'canceling') AND coalesce(last_run_id, 0) <= ?1",
 };
 
 struct sqlite_storage {
@@ -332,6 +528,9 @@ struct sqlite_storage {
 	sqlite3 *db;
 	char *path; /* as given, for messages */
 	sqlite3_stmt *stmts[STMT_COUNT];
+	/* Within events_add: 0 when no tombstone can exist, so setting a status
+	 * need not look for one to delete (one statement less per event). */
+	int tombstones;
 };
 
 static struct sqlite_storage *to_sqlite(tr_storage *st)
@@ -471,6 +670,12 @@ out:
 static int txn_begin(struct sqlite_storage *s, tr_error *err)
 {
 	return exec_cached(s, STMT_BEGIN, err);
+}
+
+/* Starts a read-only transaction: the statements that follow see one snapshot. */
+static int txn_begin_read(struct sqlite_storage *s, tr_error *err)
+{
+	return exec_cached(s, STMT_BEGIN_READ, err);
 }
 
 static int txn_commit(struct sqlite_storage *s, tr_error *err)
@@ -692,6 +897,8 @@ static int read_run(sqlite3_stmt *stmt, tr_run *r, tr_error *err)
 	    (rc = column_text(stmt, 5, &r->host, err)) != 0 ||
 	    (rc = column_text(stmt, 13, &r->error, err)) != 0)
 		tr_run_release(r);
+	else
+		r->backfill_id = sqlite3_column_int64(stmt, 14);
 	return rc;
 }
 
@@ -867,8 +1074,17 @@ static int sqlite_run_create(tr_storage *st, const tr_run *r, const char *proces
 	    (rc = bind_text(s, insert, 6, process_start, err)) != 0 ||
 	    (rc = bind_int64(s, insert, 7, r->created_at, err)) != 0 ||
 	    (rc = bind_int64(s, insert, 8, r->steps_total, err)) != 0 ||
-	    (rc = step_done(s, insert, err)) != 0)
+	    (rc = bind_run_id(s, insert, 9, r->backfill_id, err)) != 0)
 		goto out;
+	rc = sqlite3_step(insert);
+	if (rc != SQLITE_DONE) {
+		rc = sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY
+			     ? tr_error_set(err, TR_ENOTFOUND, "there is no backfill %lld",
+					    (long long)r->backfill_id)
+			     : db_error(s, rc, err);
+		goto out;
+	}
+	rc = 0;
 	*id = sqlite3_last_insert_rowid(s->db);
 out:
 	stmt_done(insert);
@@ -877,19 +1093,48 @@ out:
 	return rc;
 }
 
-/* Puts the partitions run id left in progress back to their status before it. */
-static int restore_in_progress(struct sqlite_storage *s, int64_t id, tr_error *err)
+/*
+ * Takes count new values of the status change sequence (count > 0), the
+ * first into *first; inside the caller's write transaction, which makes them
+ * larger than every value taken before and by no one else.
+ */
+static int seq_take(struct sqlite_storage *s, int64_t count, int64_t *first, tr_error *err)
 {
-	sqlite3_stmt *del = NULL, *update = NULL;
+	sqlite3_stmt *next = NULL;
+	sqlite3_int64 last = 0;
 	int rc = 0;
 
-	if ((rc = stmt_get(s, STMT_RESTORE_DELETE, &del, err)) != 0 ||
-	    (rc = bind_int64(s, del, 1, id, err)) != 0 || (rc = step_done(s, del, err)) != 0 ||
-	    (rc = stmt_get(s, STMT_RESTORE_UPDATE, &update, err)) != 0 ||
-	    (rc = bind_int64(s, update, 1, id, err)) != 0 || (rc = step_done(s, update, err)) != 0)
+	if ((rc = stmt_get(s, STMT_SEQ_NEXT, &next, err)) == 0 &&
+	    (rc = bind_int64(s, next, 1, count, err)) == 0 &&
+	    (rc = step_int64(s, next, &last, err)) == 0)
+		*first = last - count + 1;
+	stmt_done(next);
+	return rc;
+}
+
+/*
+ * Puts the partitions run id left in progress back to their status before
+ * it, as status change seq: a row that goes leaves a tombstone.
+ */
+static int restore_in_progress(struct sqlite_storage *s, int64_t id, int64_t seq, tr_error *err)
+{
+	static const enum stmt_id ids[] = {STMT_RESTORE_TOMBSTONES, STMT_RESTORE_DELETE,
+					   STMT_RESTORE_UPDATE};
+	sqlite3_stmt *stmt = NULL;
+	size_t i = 0;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]) && rc == 0; i++) {
+		if ((rc = stmt_get(s, ids[i], &stmt, err)) != 0)
+			break;
+		/* STMT_RESTORE_DELETE has no ?2. */
+		if ((rc = bind_int64(s, stmt, 1, id, err)) == 0 &&
+		    (ids[i] == STMT_RESTORE_DELETE || (rc = bind_int64(s, stmt, 2, seq, err)) == 0))
+			rc = step_done(s, stmt, err);
+		stmt_done(stmt);
+	}
+	if (rc)
 		tr_error_prefix(err, "restoring the partitions it left in progress");
-	stmt_done(del);
-	stmt_done(update);
 	return rc;
 }
 
@@ -913,6 +1158,7 @@ static int sqlite_run_finish(tr_storage *st, int64_t id, const tr_run *r, tr_err
 {
 	struct sqlite_storage *s = to_sqlite(st);
 	sqlite3_stmt *update = NULL;
+	int64_t seq = 0;
 	int rc = 0;
 
 	if ((rc = txn_begin(s, err)) != 0)
@@ -932,7 +1178,7 @@ static int sqlite_run_finish(tr_storage *st, int64_t id, const tr_run *r, tr_err
 		rc = run_not_found(s, id, err);
 		goto out;
 	}
-	if ((rc = restore_in_progress(s, id, err)) != 0)
+	if ((rc = seq_take(s, 1, &seq, err)) != 0 || (rc = restore_in_progress(s, id, seq, err)) != 0)
 		goto out;
 	rc = txn_commit(s, err);
 out:
@@ -1034,15 +1280,18 @@ static int sqlite_runs_reap(tr_storage *st, const char *host, int64_t now_ms, si
 			    tr_error *err)
 {
 	struct sqlite_storage *s = to_sqlite(st);
-	sqlite3_stmt *update = NULL;
+	sqlite3_stmt *update = NULL, *backfill = NULL;
 	struct orphan *orphans = NULL;
 	size_t n = 0, i = 0, count = 0;
+	int64_t seq = 0;
 	char message[128];
 	int rc = 0;
 
 	if ((rc = find_orphans(s, host, &orphans, &n, err)) != 0 || n == 0)
 		goto out;
-	if ((rc = txn_begin(s, err)) != 0 || (rc = stmt_get(s, STMT_RUN_REAP, &update, err)) != 0)
+	if ((rc = txn_begin(s, err)) != 0 || (rc = stmt_get(s, STMT_RUN_REAP, &update, err)) != 0 ||
+	    (rc = stmt_get(s, STMT_BACKFILL_REAP, &backfill, err)) != 0 ||
+	    (rc = seq_take(s, 1, &seq, err)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		snprintf(message, sizeof(message),
@@ -1055,13 +1304,20 @@ static int sqlite_runs_reap(tr_storage *st, const char *host, int64_t now_ms, si
 			goto out;
 		if (sqlite3_changes(s->db) == 0)
 			continue; /* it ended meanwhile */
-		if ((rc = restore_in_progress(s, orphans[i].run_id, err)) != 0)
+		if ((rc = restore_in_progress(s, orphans[i].run_id, seq, err)) != 0)
+			goto out;
+		/* Its backfill, if it was working on one, ends with it: resumable. */
+		if ((rc = bind_int64(s, backfill, 1, orphans[i].run_id, err)) != 0 ||
+		    (rc = bind_int64(s, backfill, 2, now_ms, err)) != 0 ||
+		    (rc = bind_text(s, backfill, 3, message, err)) != 0 ||
+		    (rc = step_done(s, backfill, err)) != 0)
 			goto out;
 		count++;
 	}
 	rc = txn_commit(s, err);
 out:
 	stmt_done(update);
+	stmt_done(backfill);
 	free(orphans);
 	if (rc) {
 		txn_abort(s);
@@ -1125,9 +1381,27 @@ out:
 	return rc;
 }
 
-/* Binds ?1 asset, ?2 partition, ?3 run_id, ?4 ts, ?5 event id and runs a status effect. */
+/* Runs a statement binding ?1 asset and ?2 partition only. */
+static int exec_partition(struct sqlite_storage *s, enum stmt_id id, const char *asset,
+			  const char *partition, tr_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, id, &stmt, err)) == 0 &&
+	    (rc = bind_text(s, stmt, 1, asset, err)) == 0 &&
+	    (rc = bind_text(s, stmt, 2, partition, err)) == 0)
+		rc = step_done(s, stmt, err);
+	stmt_done(stmt);
+	return rc;
+}
+
+/*
+ * Binds ?1 asset, ?2 partition, ?3 run_id, ?4 ts, ?5 event id, ?6 seq and runs
+ * a status effect; the partition's tombstone, if it was wiped, goes.
+ */
 static int apply_status(struct sqlite_storage *s, enum stmt_id id, const tr_event *ev,
-			int64_t event_id, tr_error *err)
+			int64_t event_id, int64_t seq, tr_error *err)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = 0;
@@ -1137,31 +1411,39 @@ static int apply_status(struct sqlite_storage *s, enum stmt_id id, const tr_even
 	    (rc = bind_text(s, stmt, 2, ev->partition, err)) != 0 ||
 	    (rc = bind_run_id(s, stmt, 3, ev->run_id, err)) != 0 ||
 	    (rc = bind_int64(s, stmt, 4, ev->ts, err)) != 0 ||
-	    (rc = bind_int64(s, stmt, 5, event_id, err)) != 0)
+	    (rc = bind_int64(s, stmt, 5, event_id, err)) != 0 ||
+	    (rc = bind_int64(s, stmt, 6, seq, err)) != 0 || (rc = step_done(s, stmt, err)) != 0)
 		goto out;
-	rc = step_done(s, stmt, err);
+	if (s->tombstones)
+		rc = exec_partition(s, STMT_TOMBSTONE_CLEAR, ev->asset, ev->partition, err);
 out:
 	stmt_done(stmt);
 	return rc;
 }
 
-/* The partition's status row goes, and with it its checks' results. */
-static int apply_wipe(struct sqlite_storage *s, const tr_event *ev, tr_error *err)
+/*
+ * The partition's status row goes, leaving a tombstone as status change seq
+ * (none when there was no row: nothing changed), and its checks' results go.
+ */
+static int apply_wipe(struct sqlite_storage *s, const tr_event *ev, int64_t seq, tr_error *err)
 {
-	static const enum stmt_id ids[] = {STMT_STATUS_WIPE, STMT_CHECKS_WIPE};
-	sqlite3_stmt *stmt = NULL;
-	size_t i = 0;
+	sqlite3_stmt *tombstone = NULL;
 	int rc = 0;
 
-	for (i = 0; i < sizeof(ids) / sizeof(ids[0]) && rc == 0; i++) {
-		if ((rc = stmt_get(s, ids[i], &stmt, err)) != 0)
-			break;
-		if ((rc = bind_text(s, stmt, 1, ev->asset, err)) == 0 &&
-		    (rc = bind_text(s, stmt, 2, ev->partition, err)) == 0)
-			rc = step_done(s, stmt, err);
-		stmt_done(stmt);
+	if ((rc = exec_partition(s, STMT_STATUS_WIPE, ev->asset, ev->partition, err)) != 0)
+		return rc;
+	if (sqlite3_changes(s->db) > 0) {
+		if ((rc = stmt_get(s, STMT_TOMBSTONE_SET, &tombstone, err)) == 0 &&
+		    (rc = bind_text(s, tombstone, 1, ev->asset, err)) == 0 &&
+		    (rc = bind_text(s, tombstone, 2, ev->partition, err)) == 0 &&
+		    (rc = bind_int64(s, tombstone, 3, seq, err)) == 0)
+			rc = step_done(s, tombstone, err);
+		stmt_done(tombstone);
+		if (rc)
+			return rc;
+		s->tombstones = 1;
 	}
-	return rc;
+	return exec_partition(s, STMT_CHECKS_WIPE, ev->asset, ev->partition, err);
 }
 
 static int apply_check(struct sqlite_storage *s, const tr_event *ev, int64_t event_id,
@@ -1186,8 +1468,27 @@ out:
 	return rc;
 }
 
-/* Writes one event and applies its effect, inside the caller's transaction. */
-static int add_event(struct sqlite_storage *s, const tr_event *ev, tr_error *err)
+/* 1 when events of this type change a partition's status row (and take a seq). */
+static int changes_status(const char *type)
+{
+	switch ((enum storage_effect)storage_event_effect(type)) {
+	case STORAGE_EFFECT_IN_PROGRESS:
+	case STORAGE_EFFECT_MATERIALIZED:
+	case STORAGE_EFFECT_FAILED:
+	case STORAGE_EFFECT_WIPE:
+		return 1;
+	case STORAGE_EFFECT_NONE:
+	case STORAGE_EFFECT_CHECK:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Writes one event and applies its effect, inside the caller's transaction;
+ * seq is the status change value it uses if its type changes status.
+ */
+static int add_event(struct sqlite_storage *s, const tr_event *ev, int64_t seq, tr_error *err)
 {
 	sqlite3_stmt *insert = NULL;
 	int64_t event_id = 0;
@@ -1217,16 +1518,16 @@ static int add_event(struct sqlite_storage *s, const tr_event *ev, tr_error *err
 	case STORAGE_EFFECT_NONE:
 		break;
 	case STORAGE_EFFECT_IN_PROGRESS:
-		rc = apply_status(s, STMT_STATUS_START, ev, event_id, err);
+		rc = apply_status(s, STMT_STATUS_START, ev, event_id, seq, err);
 		break;
 	case STORAGE_EFFECT_MATERIALIZED:
-		rc = apply_status(s, STMT_STATUS_MATERIALIZED, ev, event_id, err);
+		rc = apply_status(s, STMT_STATUS_MATERIALIZED, ev, event_id, seq, err);
 		break;
 	case STORAGE_EFFECT_FAILED:
-		rc = apply_status(s, STMT_STATUS_FAILED, ev, event_id, err);
+		rc = apply_status(s, STMT_STATUS_FAILED, ev, event_id, seq, err);
 		break;
 	case STORAGE_EFFECT_WIPE:
-		rc = apply_wipe(s, ev, err);
+		rc = apply_wipe(s, ev, seq, err);
 		break;
 	case STORAGE_EFFECT_CHECK:
 		rc = apply_check(s, ev, event_id, err);
@@ -1242,22 +1543,32 @@ static int sqlite_events_add(tr_storage *st, const tr_event *evs, size_t n, tr_e
 	struct sqlite_storage *s = to_sqlite(st);
 	char what[320];
 	size_t i = 0;
+	int64_t changes = 0, seq = 0;
 	int rc = 0;
 
 	/* Refuse bad data before taking the write lock. */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (evs[i].data && (rc = check_event_data(s, &evs[i], err)) != 0) {
 			tr_error_prefix(err, "%s", describe_event(&evs[i], i, n, what, sizeof(what)));
 			tr_error_prefix(err, "%s: adding events (nothing written)", s->path);
 			return rc;
 		}
+		changes += changes_status(evs[i].type);
+	}
 	if ((rc = txn_begin(s, err)) != 0)
 		goto out;
-	for (i = 0; i < n; i++)
-		if ((rc = add_event(s, &evs[i], err)) != 0) {
+	/* One value per status change, taken at once: one counter update per batch. */
+	if (changes > 0 && (rc = seq_take(s, changes, &seq, err)) != 0)
+		goto out;
+	if (changes > 0 && (rc = query_int(s, STMT_TOMBSTONES_ANY, &s->tombstones, err)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((rc = add_event(s, &evs[i], seq, err)) != 0) {
 			tr_error_prefix(err, "%s", describe_event(&evs[i], i, n, what, sizeof(what)));
 			goto out;
 		}
+		seq += changes_status(evs[i].type);
+	}
 	rc = txn_commit(s, err);
 out:
 	if (rc) {
@@ -1410,6 +1721,586 @@ out:
 	return rc;
 }
 
+
+/* ---- the status change sequence and the summary ---- */
+
+static int sqlite_status_changes(tr_storage *st, const char *asset, int64_t seq, tr_pstatus **out,
+				 size_t *n, int64_t *now_seq, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	tr_pstatus *rows = NULL;
+	size_t count = 0, cap = 0;
+	int64_t last = seq;
+	char quoted[96];
+	int rc = 0;
+
+	/* From the start, every row counts: read in primary-key order, no sort. */
+	if ((rc = stmt_get(s, seq > 0 ? STMT_CHANGES_SINCE : STMT_CHANGES_ALL, &select, err)) != 0 ||
+	    (rc = bind_text(s, select, 1, asset, err)) != 0 ||
+	    (seq > 0 && (rc = bind_int64(s, select, 2, seq, err)) != 0))
+		goto out;
+	while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+		int64_t row_seq = sqlite3_column_int64(select, 6);
+
+		if ((rc = storage_array_reserve((void **)&rows, &cap, count, sizeof(*rows), err)) != 0 ||
+		    (rc = read_pstatus(select, &rows[count], err)) != 0)
+			goto out;
+		count++;
+		if (row_seq > last)
+			last = row_seq;
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+out:
+	stmt_done(select);
+	if (rc) {
+		tr_pstatus_free(rows, count);
+		tr_error_prefix(err, "%s: reading the status changes of \"%s\"", s->path,
+				tr_error_quote(quoted, sizeof(quoted), asset, strlen(asset)));
+		return rc;
+	}
+	if (count == 0) {
+		free(rows);
+		rows = NULL;
+	}
+	*out = rows;
+	*n = count;
+	*now_seq = last;
+	return 0;
+}
+
+static int sqlite_summary_get(tr_storage *st, const char *asset, const char *tag, void **blob,
+			      size_t *len, int64_t *seq, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	const void *data = NULL;
+	size_t size = 0;
+	char quoted[96];
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_SUMMARY_GET, &select, err)) != 0 ||
+	    (rc = bind_text(s, select, 1, asset, err)) != 0 ||
+	    (rc = bind_text(s, select, 2, tag, err)) != 0)
+		goto out;
+	rc = sqlite3_step(select);
+	if (rc == SQLITE_DONE) {
+		rc = 0; /* none, or of another tag */
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = db_error(s, rc, err);
+		goto out;
+	}
+	data = sqlite3_column_blob(select, 1);
+	size = (size_t)sqlite3_column_bytes(select, 1);
+	if (!data && size > 0) {
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory reading a summary");
+		goto out;
+	}
+	/* Never NULL for a stored summary, even an empty one. */
+	if (!(*blob = malloc(size ? size : 1))) {
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory reading a summary of %zu bytes",
+				  size);
+		goto out;
+	}
+	if (size)
+		memcpy(*blob, data, size);
+	*len = size;
+	*seq = sqlite3_column_int64(select, 0);
+	rc = 0;
+out:
+	stmt_done(select);
+	if (rc)
+		tr_error_prefix(err, "%s: reading the status summary of \"%s\"", s->path,
+				tr_error_quote(quoted, sizeof(quoted), asset, strlen(asset)));
+	return rc;
+}
+
+/*
+ * The summary is a cache that a reader writes on its way: it waits for
+ * another writer only SUMMARY_BUSY_MS, not the whole busy timeout, so that a
+ * status question is not held up by a long backfill's commits.
+ */
+#define SUMMARY_BUSY_MS 100
+
+static int sqlite_summary_put(tr_storage *st, const char *asset, const char *tag, const void *blob,
+			      size_t len, int64_t seq, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *upsert = NULL;
+	char quoted[96];
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_SUMMARY_PUT, &upsert, err)) != 0 ||
+	    (rc = bind_text(s, upsert, 1, asset, err)) != 0 ||
+	    (rc = bind_text(s, upsert, 2, tag, err)) != 0 ||
+	    (rc = bind_int64(s, upsert, 3, seq, err)) != 0)
+		goto out;
+	rc = len > 0 ? sqlite3_bind_blob64(upsert, 4, blob, (sqlite3_uint64)len, SQLITE_STATIC)
+		     : sqlite3_bind_zeroblob(upsert, 4, 0);
+	if (rc != SQLITE_OK) {
+		rc = db_error(s, rc, err);
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, SUMMARY_BUSY_MS);
+	rc = step_done(s, upsert, err);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+out:
+	stmt_done(upsert);
+	if (rc)
+		tr_error_prefix(err, "%s: storing the status summary of \"%s\"", s->path,
+				tr_error_quote(quoted, sizeof(quoted), asset, strlen(asset)));
+	return rc;
+}
+
+/* ---- backfills ---- */
+
+/* Binds text, NULL as "". */
+static int bind_text_or_empty(struct sqlite_storage *s, sqlite3_stmt *stmt, int index,
+			      const char *text, tr_error *err)
+{
+	return bind_text(s, stmt, index, text ? text : "", err);
+}
+
+/* A row of BACKFILL_COLUMNS into *b (zeroed first; released on failure). */
+static int read_backfill(sqlite3_stmt *stmt, tr_backfill *b, tr_error *err)
+{
+	int rc = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->id = sqlite3_column_int64(stmt, 0);
+	b->created_at = sqlite3_column_int64(stmt, 5);
+	b->ended_at = sqlite3_column_int64(stmt, 6);
+	b->partitions_total = sqlite3_column_int64(stmt, 7);
+	b->partitions_succeeded = sqlite3_column_int64(stmt, 8);
+	b->partitions_failed = sqlite3_column_int64(stmt, 9);
+	b->partitions_skipped = sqlite3_column_int64(stmt, 10);
+	b->last_run_id = sqlite3_column_int64(stmt, 11);
+	if ((rc = column_text(stmt, 1, &b->status, err)) != 0 ||
+	    (rc = column_text(stmt, 2, &b->selection, err)) != 0 ||
+	    (rc = column_text(stmt, 3, &b->partitions, err)) != 0 ||
+	    (rc = column_text(stmt, 4, &b->launched_by, err)) != 0 ||
+	    (rc = column_text(stmt, 12, &b->error, err)) != 0)
+		tr_backfill_release(b);
+	return rc;
+}
+
+static int read_backfill_row(sqlite3_stmt *stmt, void *row, tr_error *err)
+{
+	return read_backfill(stmt, row, err);
+}
+
+static void free_backfills(void *rows, size_t n)
+{
+	tr_backfills_free(rows, n);
+}
+
+/* A row of STMT_BACKFILL_ASSETS into *a (zeroed first; freed on failure). */
+static int read_backfill_asset_row(sqlite3_stmt *stmt, void *row, tr_error *err)
+{
+	tr_backfill_asset *a = row;
+	int rc = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->partitioned = sqlite3_column_int(stmt, 1) != 0;
+	a->n_requested = sqlite3_column_int64(stmt, 2);
+	if ((rc = column_text(stmt, 0, &a->asset, err)) != 0 ||
+	    (rc = column_text(stmt, 3, &a->requested, err)) != 0 ||
+	    (rc = column_text(stmt, 4, &a->succeeded, err)) != 0 ||
+	    (rc = column_text(stmt, 5, &a->failed, err)) != 0 ||
+	    (rc = column_text(stmt, 6, &a->skipped, err)) != 0) {
+		free(a->asset);
+		free(a->requested);
+		free(a->succeeded);
+		free(a->failed);
+		memset(a, 0, sizeof(*a));
+	}
+	return rc;
+}
+
+static void free_backfill_assets(void *rows, size_t n)
+{
+	tr_backfill_assets_free(rows, n);
+}
+
+/* Binds an optional id or time, 0 meaning none, as NULL for 0. */
+static int bind_optional(struct sqlite_storage *s, sqlite3_stmt *stmt, int index, int64_t value,
+			 tr_error *err)
+{
+	return bind_run_id(s, stmt, index, value, err);
+}
+
+/* TR_ENOTFOUND for backfill id, saying which ids exist. */
+static int backfill_not_found(struct sqlite_storage *s, int64_t id, tr_error *err)
+{
+	sqlite3_stmt *max = NULL;
+	sqlite3_int64 last = 0;
+
+	if (stmt_get(s, STMT_BACKFILL_MAX_ID, &max, NULL) != 0 ||
+	    step_int64(s, max, &last, NULL) != 0)
+		last = -1;
+	stmt_done(max);
+	if (last > 0)
+		return tr_error_set(err, TR_ENOTFOUND,
+				    "there is no backfill %lld (backfills are 1 to %lld; `tranche "
+				    "backfills` lists them)",
+				    (long long)id, (long long)last);
+	return tr_error_set(err, TR_ENOTFOUND, "there is no backfill %lld%s", (long long)id,
+			    last == 0 ? " (there are no backfills yet)" : "");
+}
+
+/* Inserts asset i of a new backfill (?1 bound by the caller). */
+static int insert_backfill_asset(struct sqlite_storage *s, sqlite3_stmt *insert,
+				 const tr_backfill_asset *a, size_t i, tr_error *err)
+{
+	char quoted[96];
+	int rc = 0;
+
+	if ((rc = bind_int64(s, insert, 2, (sqlite3_int64)i, err)) != 0 ||
+	    (rc = bind_text(s, insert, 3, a->asset, err)) != 0 ||
+	    (rc = bind_int64(s, insert, 4, a->partitioned ? 1 : 0, err)) != 0 ||
+	    (rc = bind_int64(s, insert, 5, a->n_requested, err)) != 0 ||
+	    (rc = bind_text_or_empty(s, insert, 6, a->requested, err)) != 0)
+		return rc;
+	rc = sqlite3_step(insert);
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = tr_error_set(err, TR_EINVAL,
+				  "asset %zu, \"%s\", is given twice; name each asset once", i,
+				  tr_error_quote(quoted, sizeof(quoted), a->asset, strlen(a->asset)));
+	else
+		rc = db_error(s, rc, err);
+	sqlite3_reset(insert);
+	return rc;
+}
+
+static int sqlite_backfill_create(tr_storage *st, const tr_backfill *b,
+				  const tr_backfill_asset *assets, size_t n_assets, int64_t *id,
+				  tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *insert = NULL, *insert_asset = NULL;
+	int64_t new_id = 0;
+	size_t i = 0;
+	int rc = 0;
+
+	if ((rc = txn_begin(s, err)) != 0)
+		goto out;
+	if ((rc = stmt_get(s, STMT_BACKFILL_INSERT, &insert, err)) != 0 ||
+	    (rc = bind_text_or_empty(s, insert, 1, b->selection, err)) != 0 ||
+	    (rc = bind_text_or_empty(s, insert, 2, b->partitions, err)) != 0 ||
+	    (rc = bind_text_or_empty(s, insert, 3, b->launched_by, err)) != 0 ||
+	    (rc = bind_int64(s, insert, 4, b->created_at, err)) != 0 ||
+	    (rc = bind_int64(s, insert, 5, b->partitions_total, err)) != 0 ||
+	    (rc = step_done(s, insert, err)) != 0)
+		goto out;
+	new_id = sqlite3_last_insert_rowid(s->db);
+	if ((rc = stmt_get(s, STMT_BACKFILL_ASSET_INSERT, &insert_asset, err)) != 0 ||
+	    (rc = bind_int64(s, insert_asset, 1, new_id, err)) != 0)
+		goto out;
+	for (i = 0; i < n_assets; i++)
+		if ((rc = insert_backfill_asset(s, insert_asset, &assets[i], i, err)) != 0)
+			goto out;
+	rc = txn_commit(s, err);
+out:
+	stmt_done(insert);
+	stmt_done(insert_asset);
+	if (rc) {
+		txn_abort(s);
+		tr_error_prefix(err, "%s: recording a backfill of %zu assets (nothing written)",
+				s->path, n_assets);
+		return rc;
+	}
+	*id = new_id;
+	return 0;
+}
+
+static int sqlite_backfill_get(tr_storage *st, int64_t id, tr_backfill *out,
+			       tr_backfill_asset **assets, size_t *n_assets, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL, *select_assets = NULL;
+	int rc = 0, got = 0;
+
+	/* One snapshot: an update writes the backfill and its assets together. */
+	if ((rc = txn_begin_read(s, err)) != 0)
+		goto out;
+	if ((rc = stmt_get(s, STMT_BACKFILL_GET, &select, err)) != 0 ||
+	    (rc = bind_int64(s, select, 1, id, err)) != 0)
+		goto out;
+	rc = sqlite3_step(select);
+	if (rc == SQLITE_ROW)
+		got = (rc = read_backfill(select, out, err)) == 0;
+	else if (rc == SQLITE_DONE)
+		rc = backfill_not_found(s, id, err);
+	else
+		rc = db_error(s, rc, err);
+	if (rc || !assets)
+		goto out;
+	if ((rc = stmt_get(s, STMT_BACKFILL_ASSETS, &select_assets, err)) != 0 ||
+	    (rc = bind_int64(s, select_assets, 1, id, err)) != 0)
+		goto out;
+	rc = collect_rows(s, select_assets, sizeof(**assets), read_backfill_asset_row,
+			  free_backfill_assets, (void **)assets, n_assets, err);
+out:
+	stmt_done(select);
+	stmt_done(select_assets);
+	if (rc == 0)
+		rc = txn_commit(s, err);
+	if (rc) {
+		txn_abort(s);
+		if (got)
+			tr_backfill_release(out);
+		if (assets && *assets) {
+			tr_backfill_assets_free(*assets, *n_assets);
+			*assets = NULL;
+			*n_assets = 0;
+		}
+		tr_error_prefix(err, "%s: reading backfill %lld", s->path, (long long)id);
+	}
+	return rc;
+}
+
+static int sqlite_backfills_list(tr_storage *st, size_t limit, tr_backfill **out, size_t *n,
+				 tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_BACKFILLS_LIST, &select, err)) != 0 ||
+	    (rc = bind_int64(s, select, 1, sql_limit(limit), err)) != 0)
+		goto out;
+	rc = collect_rows(s, select, sizeof(**out), read_backfill_row, free_backfills, (void **)out,
+			  n, err);
+out:
+	stmt_done(select);
+	if (rc)
+		tr_error_prefix(err, "%s: listing backfills", s->path);
+	return rc;
+}
+
+/* The outcome ranges of one asset of backfill id. */
+static int update_backfill_asset(struct sqlite_storage *s, sqlite3_stmt *update, int64_t id,
+				 const tr_backfill_asset *a, tr_error *err)
+{
+	char quoted[96];
+	int rc = 0;
+
+	if ((rc = bind_int64(s, update, 1, id, err)) != 0 ||
+	    (rc = bind_text(s, update, 2, a->asset, err)) != 0 ||
+	    (rc = bind_text_or_empty(s, update, 3, a->succeeded, err)) != 0 ||
+	    (rc = bind_text_or_empty(s, update, 4, a->failed, err)) != 0 ||
+	    (rc = bind_text_or_empty(s, update, 5, a->skipped, err)) != 0 ||
+	    (rc = step_done(s, update, err)) != 0)
+		return rc;
+	if (sqlite3_changes(s->db) == 0)
+		return tr_error_set(err, TR_EINVAL,
+				    "backfill %lld has no asset \"%s\"; give assets it was "
+				    "created with",
+				    (long long)id,
+				    tr_error_quote(quoted, sizeof(quoted), a->asset, strlen(a->asset)));
+	return 0;
+}
+
+static int sqlite_backfill_update(tr_storage *st, int64_t id, const tr_backfill *b,
+				  const tr_backfill_asset *assets, size_t n_assets, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *update = NULL, *update_asset = NULL;
+	size_t i = 0;
+	int rc = 0;
+
+	if ((rc = txn_begin(s, err)) != 0)
+		goto out;
+	if ((rc = stmt_get(s, STMT_BACKFILL_UPDATE, &update, err)) != 0 ||
+	    (rc = bind_int64(s, update, 1, id, err)) != 0 ||
+	    (rc = bind_text(s, update, 2, b->status, err)) != 0 ||
+	    (rc = bind_optional(s, update, 3, b->ended_at, err)) != 0 ||
+	    (rc = bind_int64(s, update, 4, b->partitions_succeeded, err)) != 0 ||
+	    (rc = bind_int64(s, update, 5, b->partitions_failed, err)) != 0 ||
+	    (rc = bind_int64(s, update, 6, b->partitions_skipped, err)) != 0 ||
+	    (rc = bind_optional(s, update, 7, b->last_run_id, err)) != 0 ||
+	    (rc = bind_text(s, update, 8, b->error, err)) != 0)
+		goto out;
+	rc = sqlite3_step(update);
+	if (rc != SQLITE_DONE) {
+		rc = sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY
+			     ? tr_error_set(err, TR_ENOTFOUND, "last_run_id: there is no run %lld",
+					    (long long)b->last_run_id)
+			     : db_error(s, rc, err);
+		goto out;
+	}
+	if (sqlite3_changes(s->db) == 0) {
+		rc = backfill_not_found(s, id, err);
+		goto out;
+	}
+	if ((rc = stmt_get(s, STMT_BACKFILL_ASSET_UPDATE, &update_asset, err)) != 0)
+		goto out;
+	for (i = 0; i < n_assets; i++)
+		if ((rc = update_backfill_asset(s, update_asset, id, &assets[i], err)) != 0)
+			goto out;
+	rc = txn_commit(s, err);
+out:
+	stmt_done(update);
+	stmt_done(update_asset);
+	if (rc) {
+		txn_abort(s);
+		tr_error_prefix(err, "%s: updating backfill %lld (nothing written)", s->path,
+				(long long)id);
+	}
+	return rc;
+}
+
+/*
+ * 1 when the run read by STMT_BACKFILL_CANCEL_READ (columns 1-5) is a started
+ * run whose process lives: on this host, as runs_reap judges it; on another
+ * host it cannot be seen, so it is taken as alive.
+ */
+static int backfill_run_alive(sqlite3_stmt *stmt, const char *host)
+{
+	const char *run_status = (const char *)sqlite3_column_text(stmt, 2);
+	const char *run_host = (const char *)sqlite3_column_text(stmt, 3);
+
+	if (sqlite3_column_type(stmt, 1) == SQLITE_NULL || !run_status ||
+	    strcmp(run_status, "started") != 0)
+		return 0;
+	if (!run_host || strcmp(run_host, host) != 0)
+		return 1;
+	return !storage_process_gone(sqlite3_column_int64(stmt, 4),
+				     (const char *)sqlite3_column_text(stmt, 5));
+}
+
+static int sqlite_backfill_cancel(tr_storage *st, int64_t id, const char *host, int64_t now_ms,
+				  char **status, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *read = NULL, *update = NULL;
+	const char *next = NULL;
+	char *was = NULL, *result = NULL;
+	int rc = 0, alive = 0;
+
+	/* Under the write lock: the status read is the one replaced. */
+	if ((rc = txn_begin(s, err)) != 0)
+		goto out;
+	if ((rc = stmt_get(s, STMT_BACKFILL_CANCEL_READ, &read, err)) != 0 ||
+	    (rc = bind_int64(s, read, 1, id, err)) != 0)
+		goto out;
+	rc = sqlite3_step(read);
+	if (rc == SQLITE_DONE) {
+		rc = backfill_not_found(s, id, err);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = db_error(s, rc, err);
+		goto out;
+	}
+	if ((rc = column_text(read, 0, &was, err)) != 0)
+		goto out;
+	alive = backfill_run_alive(read, host);
+	stmt_done(read);
+	read = NULL;
+	if (!was || strcmp(was, "completed") == 0 || strcmp(was, "canceled") == 0) {
+		rc = tr_error_set(err, TR_EINVAL, "backfill %lld is already %s; nothing to cancel",
+				  (long long)id, was ? was : "ended");
+		goto out;
+	}
+	/* Only a process at work on it can stop it; otherwise it stops here. */
+	next = alive && (strcmp(was, "running") == 0 || strcmp(was, "canceling") == 0)
+		       ? "canceling"
+		       : "canceled";
+	if (!(result = strdup(next))) {
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = stmt_get(s, STMT_BACKFILL_CANCEL, &update, err)) != 0 ||
+	    (rc = bind_int64(s, update, 1, id, err)) != 0 ||
+	    (rc = bind_text(s, update, 2, next, err)) != 0 ||
+	    (rc = bind_int64(s, update, 3, now_ms, err)) != 0 ||
+	    (rc = step_done(s, update, err)) != 0)
+		goto out;
+	rc = txn_commit(s, err);
+out:
+	stmt_done(read);
+	stmt_done(update);
+	free(was);
+	if (rc) {
+		txn_abort(s);
+		free(result);
+		tr_error_prefix(err, "%s: canceling backfill %lld", s->path, (long long)id);
+		return rc;
+	}
+	*status = result;
+	return 0;
+}
+
+static int sqlite_backfill_status(tr_storage *st, int64_t id, char **status, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, STMT_BACKFILL_STATUS, &select, err)) != 0 ||
+	    (rc = bind_int64(s, select, 1, id, err)) != 0)
+		goto out;
+	rc = sqlite3_step(select);
+	if (rc == SQLITE_ROW)
+		rc = column_text(select, 0, status, err);
+	else if (rc == SQLITE_DONE)
+		rc = backfill_not_found(s, id, err);
+	else
+		rc = db_error(s, rc, err);
+out:
+	stmt_done(select);
+	if (rc)
+		tr_error_prefix(err, "%s: reading the status of backfill %lld", s->path,
+				(long long)id);
+	return rc;
+}
+
+static int sqlite_backfill_runs(tr_storage *st, int64_t id, int64_t **run_ids, size_t *n,
+				tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	int64_t *ids = NULL;
+	size_t count = 0, cap = 0;
+	int rc = 0, rows = 0;
+
+	if ((rc = stmt_get(s, STMT_BACKFILL_RUNS, &select, err)) != 0 ||
+	    (rc = bind_int64(s, select, 1, id, err)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+		rows++;
+		if (sqlite3_column_type(select, 0) == SQLITE_NULL)
+			continue; /* the backfill, without runs */
+		if ((rc = storage_array_reserve((void **)&ids, &cap, count, sizeof(*ids), err)) != 0)
+			goto out;
+		ids[count++] = sqlite3_column_int64(select, 0);
+	}
+	if (rc != SQLITE_DONE)
+		rc = db_error(s, rc, err);
+	else
+		rc = rows ? 0 : backfill_not_found(s, id, err);
+out:
+	stmt_done(select);
+	if (rc) {
+		free(ids);
+		tr_error_prefix(err, "%s: listing the runs of backfill %lld", s->path,
+				(long long)id);
+		return rc;
+	}
+	if (count == 0) {
+		free(ids);
+		ids = NULL;
+	}
+	*run_ids = ids;
+	*n = count;
+	return 0;
+}
+
 static const struct tr_storage_ops sqlite_ops = {
 	.backend = "SQLite",
 	.close = sqlite_close,
@@ -1429,6 +2320,16 @@ static const struct tr_storage_ops sqlite_ops = {
 	.status_counts = sqlite_status_counts,
 	.last_materialization = sqlite_last_materialization,
 	.check_status = sqlite_check_status,
+	.backfill_create = sqlite_backfill_create,
+	.backfill_get = sqlite_backfill_get,
+	.backfills_list = sqlite_backfills_list,
+	.backfill_update = sqlite_backfill_update,
+	.backfill_cancel = sqlite_backfill_cancel,
+	.backfill_status = sqlite_backfill_status,
+	.backfill_runs = sqlite_backfill_runs,
+	.summary_get = sqlite_summary_get,
+	.summary_put = sqlite_summary_put,
+	.status_changes = sqlite_status_changes,
 };
 
 /* ---- opening ---- */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/text.h"
@@ -243,6 +244,11 @@ int tr_storage_run_create(tr_storage *st, const tr_run *r, int64_t *id, tr_error
 		return tr_error_set(err, TR_EINVAL,
 				    "creating a run: steps_total is %lld; give 0 or more",
 				    (long long)r->steps_total);
+	if (r->backfill_id < 0)
+		return tr_error_set(err, TR_EINVAL,
+				    "creating a run: backfill_id is %lld; give a backfill id, or 0 "
+				    "for none",
+				    (long long)r->backfill_id);
 	run = *r;
 	run.selection = (char *)or_empty(r->selection);
 	run.partitions = (char *)or_empty(r->partitions);
@@ -370,6 +376,7 @@ static const struct event_type {
 	{"step_start", STORAGE_EFFECT_IN_PROGRESS},
 	{"step_success", STORAGE_EFFECT_NONE},
 	{"step_failure", STORAGE_EFFECT_FAILED},
+	{"step_retry", STORAGE_EFFECT_NONE},
 	{"step_skipped", STORAGE_EFFECT_NONE},
 	{"materialization", STORAGE_EFFECT_MATERIALIZED},
 	{"check", STORAGE_EFFECT_CHECK},
@@ -379,7 +386,7 @@ static const struct event_type {
 
 #define EVENT_TYPES                                                                        \
 	"run_start, run_success, run_failure, run_canceled, step_start, step_success, "    \
-	"step_failure, step_skipped, materialization, check, wipe, log"
+	"step_failure, step_retry, step_skipped, materialization, check, wipe, log"
 
 int storage_event_effect(const char *type)
 {
@@ -567,6 +574,304 @@ int tr_storage_check_status(tr_storage *st, const char *asset, tr_check_status *
 	if ((rc = check_asset("reading check status", asset, 1, err)) != 0)
 		return rc;
 	return st->ops->check_status(st, asset, out, n, err);
+}
+
+/* ---- backfills ---- */
+
+#define BACKFILL_STATUSES "requested, running, completed, failed, canceling, canceled"
+
+static const char *const backfill_statuses[] = {"requested", "running",   "completed",
+						"failed",    "canceling", "canceled"};
+
+/* 0 when status is a backfill status; TR_EINVAL naming it and the valid ones. */
+static int check_backfill_status(int64_t id, const char *status, tr_error *err)
+{
+	char quoted[96];
+	size_t i = 0;
+
+	for (i = 0; status && i < sizeof(backfill_statuses) / sizeof(backfill_statuses[0]); i++)
+		if (strcmp(status, backfill_statuses[i]) == 0)
+			return 0;
+	return tr_error_set(err, TR_EINVAL,
+			    "updating backfill %lld: %s%s%s is not a backfill status; valid: "
+			    BACKFILL_STATUSES,
+			    (long long)id, status ? "status \"" : "status NULL",
+			    status ? tr_error_quote(quoted, sizeof(quoted), status, strlen(status)) : "",
+			    status ? "\"" : "");
+}
+
+/* The name of asset i of a backfill request: non-empty. */
+static int check_backfill_asset(const char *what, const tr_backfill_asset *a, size_t i, size_t n,
+				tr_error *err)
+{
+	if (!a->asset || !*a->asset)
+		return tr_error_set(err, TR_EINVAL,
+				    "%s: asset %zu (of %zu) has %s name; give each asset's name", what,
+				    i, n, a->asset ? "an empty" : "no (NULL)");
+	if (a->n_requested < 0)
+		return tr_error_set(err, TR_EINVAL,
+				    "%s: asset %zu (of %zu, \"%s\"): n_requested is %lld; give 0 or more",
+				    what, i, n, a->asset, (long long)a->n_requested);
+	return 0;
+}
+
+int tr_storage_backfill_create(tr_storage *st, const tr_backfill *b, const tr_backfill_asset *assets,
+			       size_t n_assets, int64_t *id, tr_error *err)
+{
+	const char *what = "recording a backfill (nothing written)";
+	size_t i = 0;
+	int rc = 0;
+
+	if (!id)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_backfill_create: id is NULL");
+	*id = 0;
+	if (!st || !b)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_backfill_create: %s is NULL",
+				    st ? "the backfill" : "the storage handle");
+	if (n_assets == 0 || !assets)
+		return tr_error_set(err, TR_EINVAL,
+				    "%s: %s; a backfill requests partitions of at least one asset",
+				    what, n_assets ? "the asset array is NULL" : "no assets");
+	if (b->partitions_total < 0)
+		return tr_error_set(err, TR_EINVAL, "%s: partitions_total is %lld; give 0 or more",
+				    what, (long long)b->partitions_total);
+	for (i = 0; i < n_assets; i++)
+		if ((rc = check_backfill_asset(what, &assets[i], i, n_assets, err)) != 0)
+			return rc;
+	return st->ops->backfill_create(st, b, assets, n_assets, id, err);
+}
+
+int tr_storage_backfill_get(tr_storage *st, int64_t id, tr_backfill *out,
+			    tr_backfill_asset **assets, size_t *n_assets, tr_error *err)
+{
+	if (!out)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_backfill_get: out is NULL");
+	memset(out, 0, sizeof(*out));
+	if (assets && !n_assets)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_backfill_get: assets given without n_assets");
+	if (assets) {
+		*assets = NULL;
+		*n_assets = 0;
+	}
+	if (!st)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_backfill_get: the storage handle is NULL");
+	return st->ops->backfill_get(st, id, out, assets, assets ? n_assets : NULL, err);
+}
+
+int tr_storage_backfills_list(tr_storage *st, size_t limit, tr_backfill **out, size_t *n,
+			      tr_error *err)
+{
+	if (!out || !n)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_backfills_list: NULL output argument");
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_backfills_list: the storage handle is NULL");
+	return st->ops->backfills_list(st, limit, out, n, err);
+}
+
+int tr_storage_backfill_update(tr_storage *st, int64_t id, const tr_backfill *b,
+			       const tr_backfill_asset *assets, size_t n_assets, tr_error *err)
+{
+	char what[64];
+	size_t i = 0;
+	int rc = 0;
+
+	if (!st || !b)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_backfill_update: %s is NULL",
+				    st ? "the backfill" : "the storage handle");
+	snprintf(what, sizeof(what), "updating backfill %lld", (long long)id);
+	if ((rc = check_backfill_status(id, b->status, err)) != 0)
+		return rc;
+	if (b->partitions_succeeded < 0 || b->partitions_failed < 0 || b->partitions_skipped < 0 ||
+	    b->ended_at < 0 || b->last_run_id < 0)
+		return tr_error_set(err, TR_EINVAL,
+				    "%s: counters, ended_at and last_run_id are 0 or more (got %lld, "
+				    "%lld, %lld, %lld, %lld)",
+				    what, (long long)b->partitions_succeeded,
+				    (long long)b->partitions_failed, (long long)b->partitions_skipped,
+				    (long long)b->ended_at, (long long)b->last_run_id);
+	if (n_assets > 0 && !assets)
+		return tr_error_set(err, TR_EINVAL,
+				    "%s: %zu assets announced but the asset array is NULL", what,
+				    n_assets);
+	for (i = 0; i < n_assets; i++)
+		if ((rc = check_backfill_asset(what, &assets[i], i, n_assets, err)) != 0)
+			return rc;
+	return st->ops->backfill_update(st, id, b, assets, n_assets, err);
+}
+
+/* The time now, Unix ms. */
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tr_storage_backfill_cancel(tr_storage *st, int64_t id, char **status, tr_error *err)
+{
+	char host[256], *result = NULL;
+	int rc = 0;
+
+	if (status)
+		*status = NULL;
+	if (!st)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_backfill_cancel: the storage handle is NULL");
+	if (gethostname(host, sizeof(host)) != 0)
+		return tr_error_set(err, TR_EIO,
+				    "canceling backfill %lld: cannot read this machine's name: %s",
+				    (long long)id, strerror(errno));
+	host[sizeof(host) - 1] = '\0';
+	rc = st->ops->backfill_cancel(st, id, host, wall_ms(), &result, err);
+	if (rc == 0 && status)
+		*status = result;
+	else
+		free(result);
+	return rc;
+}
+
+int tr_storage_backfill_status(tr_storage *st, int64_t id, char **status, tr_error *err)
+{
+	if (!status)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_backfill_status: status is NULL");
+	*status = NULL;
+	if (!st)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_backfill_status: the storage handle is NULL");
+	return st->ops->backfill_status(st, id, status, err);
+}
+
+int tr_storage_backfill_runs(tr_storage *st, int64_t id, int64_t **run_ids, size_t *n,
+			     tr_error *err)
+{
+	if (!run_ids || !n)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_backfill_runs: NULL output argument");
+	*run_ids = NULL;
+	*n = 0;
+	if (!st)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_backfill_runs: the storage handle is NULL");
+	return st->ops->backfill_runs(st, id, run_ids, n, err);
+}
+
+void tr_backfill_release(tr_backfill *b)
+{
+	if (!b)
+		return;
+	free(b->status);
+	free(b->selection);
+	free(b->partitions);
+	free(b->launched_by);
+	free(b->error);
+	memset(b, 0, sizeof(*b));
+}
+
+void tr_backfills_free(tr_backfill *bs, size_t n)
+{
+	size_t i = 0;
+
+	if (!bs)
+		return;
+	for (i = 0; i < n; i++)
+		tr_backfill_release(&bs[i]);
+	free(bs);
+}
+
+void tr_backfill_assets_free(tr_backfill_asset *as, size_t n)
+{
+	size_t i = 0;
+
+	if (!as)
+		return;
+	for (i = 0; i < n; i++) {
+		free(as[i].asset);
+		free(as[i].requested);
+		free(as[i].succeeded);
+		free(as[i].failed);
+		free(as[i].skipped);
+	}
+	free(as);
+}
+
+/* ---- the status summary ---- */
+
+/* A summary's tag: any string but NULL. */
+static int check_tag(const char *what, const char *tag, tr_error *err)
+{
+	if (!tag)
+		return tr_error_set(err, TR_EINVAL, "%s: the tag is NULL; give the text that names "
+				    "the partitions definition the summary indexes", what);
+	return 0;
+}
+
+int tr_storage_summary_get(tr_storage *st, const char *asset, const char *tag, void **blob,
+			   size_t *len, int64_t *seq, tr_error *err)
+{
+	const char *what = "reading a status summary";
+	int rc = 0;
+
+	if (!blob || !len || !seq)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_summary_get: NULL output argument");
+	*blob = NULL;
+	*len = 0;
+	*seq = 0;
+	if (!st)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_summary_get: the storage handle is NULL");
+	if ((rc = check_asset(what, asset, 0, err)) != 0 || (rc = check_tag(what, tag, err)) != 0)
+		return rc;
+	return st->ops->summary_get(st, asset, tag, blob, len, seq, err);
+}
+
+int tr_storage_summary_put(tr_storage *st, const char *asset, const char *tag, const void *blob,
+			   size_t len, int64_t seq, tr_error *err)
+{
+	const char *what = "storing a status summary";
+	int rc = 0;
+
+	if (!st)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_summary_put: the storage handle is NULL");
+	if ((rc = check_asset(what, asset, 0, err)) != 0 || (rc = check_tag(what, tag, err)) != 0)
+		return rc;
+	if (len > 0 && !blob)
+		return tr_error_set(err, TR_EINVAL, "%s: %zu bytes announced but blob is NULL", what,
+				    len);
+	if (seq < 0)
+		return tr_error_set(err, TR_EINVAL, "%s: seq %lld; give 0 or more", what,
+				    (long long)seq);
+	return st->ops->summary_put(st, asset, tag, blob, len, seq, err);
+}
+
+int tr_storage_status_changes(tr_storage *st, const char *asset, int64_t seq, tr_pstatus **out,
+			      size_t *n, int64_t *now_seq, tr_error *err)
+{
+	int rc = 0;
+
+	if (!out || !n || !now_seq)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_status_changes: NULL output argument");
+	*out = NULL;
+	*n = 0;
+	*now_seq = seq;
+	if (!st)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_status_changes: the storage handle is NULL");
+	if ((rc = check_asset("reading status changes", asset, 0, err)) != 0)
+		return rc;
+	if (seq < 0)
+		return tr_error_set(err, TR_EINVAL,
+				    "reading status changes of \"%s\": seq %lld; give 0 for every "
+				    "row, or a sequence value read before",
+				    asset, (long long)seq);
+	return st->ops->status_changes(st, asset, seq, out, n, now_seq, err);
 }
 
 void tr_event_rec_release(tr_event_rec *ev)

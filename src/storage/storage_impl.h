@@ -34,8 +34,9 @@ struct tr_storage_ops {
 	/*
 	 * Runs. r has been checked and completed by the front: strings non-NULL,
 	 * host and pid filled in; process_start is storage_process_start's text
-	 * for r->pid, or NULL when unknown. run_finish's r->status is one of
-	 * success, failure, canceled. runs_reap gets this machine's host name.
+	 * for r->pid, or NULL when unknown; r->backfill_id is 0 (none) or more.
+	 * run_finish's r->status is one of success, failure, canceled. runs_reap
+	 * gets this machine's host name.
 	 */
 	int (*run_create)(tr_storage *st, const tr_run *r, const char *process_start, int64_t *id,
 			  tr_error *err);
@@ -63,6 +64,40 @@ struct tr_storage_ops {
 				    tr_event_rec *out, tr_error *err);
 	int (*check_status)(tr_storage *st, const char *asset, tr_check_status **out, size_t *n,
 			    tr_error *err);
+
+	/*
+	 * Backfills. The front has checked statuses, counters and asset names
+	 * (non-empty); other strings may be NULL and are stored as "".
+	 * backfill_get's assets and n_assets are both NULL or both set.
+	 * backfill_cancel gets this machine's host name (to judge the liveness of
+	 * the backfill's run as runs_reap does) and the time now; *status is set
+	 * only on success.
+	 */
+	int (*backfill_create)(tr_storage *st, const tr_backfill *b, const tr_backfill_asset *assets,
+			       size_t n_assets, int64_t *id, tr_error *err);
+	int (*backfill_get)(tr_storage *st, int64_t id, tr_backfill *out,
+			    tr_backfill_asset **assets, size_t *n_assets, tr_error *err);
+	int (*backfills_list)(tr_storage *st, size_t limit, tr_backfill **out, size_t *n,
+			      tr_error *err);
+	int (*backfill_update)(tr_storage *st, int64_t id, const tr_backfill *b,
+			       const tr_backfill_asset *assets, size_t n_assets, tr_error *err);
+	int (*backfill_cancel)(tr_storage *st, int64_t id, const char *host, int64_t now_ms,
+			       char **status, tr_error *err);
+	int (*backfill_status)(tr_storage *st, int64_t id, char **status, tr_error *err);
+	int (*backfill_runs)(tr_storage *st, int64_t id, int64_t **run_ids, size_t *n,
+			     tr_error *err);
+
+	/*
+	 * The status summary. tag is non-NULL; blob non-NULL when len > 0; seq >= 0.
+	 * summary_put is a cache write: a backend may give up quickly (TR_EIO)
+	 * when another writer holds the database rather than wait for it.
+	 */
+	int (*summary_get)(tr_storage *st, const char *asset, const char *tag, void **blob,
+			   size_t *len, int64_t *seq, tr_error *err);
+	int (*summary_put)(tr_storage *st, const char *asset, const char *tag, const void *blob,
+			   size_t len, int64_t seq, tr_error *err);
+	int (*status_changes)(tr_storage *st, const char *asset, int64_t seq, tr_pstatus **out,
+			      size_t *n, int64_t *now_seq, tr_error *err);
 };
 
 struct tr_storage {

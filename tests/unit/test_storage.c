@@ -3,7 +3,11 @@
  * opening and URLs, schema versions and refusals, migration from version 1,
  * dynamic partition keys (idempotence, order, atomicity), 100,000 keys, two
  * processes sharing one file; runs, events and their effect on partition and
- * check status, batches of 10,000 events, reaping runs of dead processes. Each test gets a fresh directory under /tmp, removed afterwards.
+ * check status, batches of 10,000 events, reaping runs of dead processes;
+ * migration from version 2 with rows, backfills (create, update, cancel, runs,
+ * reaping), the status change sequence, the status summary, and the state of
+ * an asset read through it (src/exec/state.c, against a naive reading of every
+ * row). Each test gets a fresh directory under /tmp, removed afterwards.
  */
 #include "testutil.h"
 
@@ -17,7 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tranche/exec.h"
+#include "tranche/project.h"
 #include "tranche/storage.h"
+
+/* The schema version of this build (migrations in src/storage/sqlite.c). */
+#define SCHEMA_LATEST 3
 
 struct fixture {
 	char dir[64];
@@ -745,7 +754,7 @@ static void test_migration_from_v1(void **state)
 	raw_exec(path_in(f, "v1.db"), v1_schema);
 	st = open_in(f, "v1.db");
 	assert_ok(tr_storage_schema_version(st, &version, &f->err), &f->err);
-	assert_int_equal(version, 2);
+	assert_int_equal(version, SCHEMA_LATEST);
 	assert_keys(st, "tickers", KEYS("IBM", "AAPL"));
 	assert_add(st, "tickers", 1, KEYS("MSFT"));
 	assert_keys(st, "tickers", KEYS("IBM", "AAPL", "MSFT"));
@@ -758,7 +767,7 @@ static void test_migration_from_v1(void **state)
 		  text, sizeof(text));
 	assert_string_equal(text, "4");
 	raw_query(f->path, "PRAGMA user_version", text, sizeof(text));
-	assert_string_equal(text, "2");
+	assert_int_equal(atoi(text), SCHEMA_LATEST);
 	/* Opening again does not migrate again. */
 	st = open_in(f, "v1.db");
 	assert_keys(st, "tickers", KEYS("IBM", "AAPL", "MSFT"));
@@ -1708,6 +1717,1021 @@ static void test_events_two_processes(void **state)
 	tr_storage_close(st);
 }
 
+/* The tables migration 2 added, as src/storage/sqlite.c wrote them, with rows. */
+static const char v2_schema[] =
+	"CREATE TABLE runs (\n"
+	"  id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused\n"
+	"  status          TEXT NOT NULL\n"
+	"                  CHECK (status IN ('started', 'success', 'failure', 'canceled')),\n"
+	"  selection       TEXT NOT NULL,\n"
+	"  partitions      TEXT NOT NULL,\n"
+	"  launched_by     TEXT NOT NULL,\n"
+	"  host            TEXT NOT NULL,\n"
+	"  pid             INTEGER NOT NULL,\n"
+	"  process_start   TEXT,     -- identifies pid's process (boot id/start ticks); NULL: unknown\n"
+	"  created_at      INTEGER NOT NULL,  -- Unix ms\n"
+	"  ended_at        INTEGER,           -- Unix ms; NULL while started\n"
+	"  steps_total     INTEGER NOT NULL DEFAULT 0,\n"
+	"  steps_succeeded INTEGER NOT NULL DEFAULT 0,\n"
+	"  steps_failed    INTEGER NOT NULL DEFAULT 0,\n"
+	"  steps_skipped   INTEGER NOT NULL DEFAULT 0,\n"
+	"  error           TEXT\n"
+	");\n"
+	"CREATE INDEX runs_status ON runs (status, host);\n"
+	"CREATE TABLE events (\n"
+	"  id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: readers page by id\n"
+	"  run_id     INTEGER REFERENCES runs (id),       -- NULL: no run\n"
+	"  ts         INTEGER NOT NULL,                   -- Unix ms\n"
+	"  type       TEXT NOT NULL,\n"
+	"  asset      TEXT,\n"
+	"  partition  TEXT,\n"
+	"  check_name TEXT,\n"
+	"  message    TEXT,\n"
+	"  data       TEXT                                -- a JSON object\n"
+	");\n"
+	"CREATE INDEX events_run ON events (run_id, id);\n"
+	"CREATE INDEX events_asset ON events (asset, id) WHERE asset IS NOT NULL;\n"
+	"CREATE TABLE partition_status (\n"
+	"  asset              TEXT NOT NULL,\n"
+	"  partition          TEXT NOT NULL,  -- '' for an unpartitioned asset\n"
+	"  status             TEXT NOT NULL\n"
+	"                     CHECK (status IN ('materialized', 'failed', 'in_progress')),\n"
+	"  run_id             INTEGER,           -- the run that set status; NULL: none\n"
+	"  updated_at         INTEGER NOT NULL,  -- ts of the event that set status\n"
+	"  event_id           INTEGER NOT NULL,  -- the event that set status\n"
+	"  materialized_at    INTEGER NOT NULL DEFAULT 0,  -- ts of materialization_id, 0: none\n"
+	"  materialization_id INTEGER,  -- the last materialization event since the row exists\n"
+	"  -- While in_progress: status, run_id, updated_at, event_id before the run's\n"
+	"  -- step_start, put back if the run ends without another status. prev_status\n"
+	"  -- NULL: there was no row, and the row goes.\n"
+	"  prev_status        TEXT,\n"
+	"  prev_run_id        INTEGER,\n"
+	"  prev_updated_at    INTEGER,\n"
+	"  prev_event_id      INTEGER,\n"
+	"  PRIMARY KEY (asset, partition)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX partition_status_in_progress ON partition_status (run_id)\n"
+	"  WHERE status = 'in_progress';\n"
+	"CREATE TABLE check_status (\n"
+	"  asset      TEXT NOT NULL,\n"
+	"  check_name TEXT NOT NULL,\n"
+	"  partition  TEXT NOT NULL,\n"
+	"  passed     INTEGER NOT NULL CHECK (passed IN (0, 1)),\n"
+	"  severity   TEXT NOT NULL CHECK (severity IN ('warn', 'error')),\n"
+	"  message    TEXT,\n"
+	"  run_id     INTEGER,\n"
+	"  ts         INTEGER NOT NULL,\n"
+	"  event_id   INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (asset, check_name, partition)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX check_status_partition ON check_status (asset, partition);\n"
+	"INSERT INTO runs (id, status, selection, partitions, launched_by, host, pid, created_at,"
+	" ended_at, steps_total) VALUES"
+	" (1, 'success', 'a', '', 'cli', 'box', 1, 1700000000000, 1700000001000, 2),"
+	" (2, 'started', 'a', '', 'cli', 'elsewhere', 1, 1700000002000, NULL, 1);\n"
+	"INSERT INTO events (id, run_id, ts, type, asset, partition) VALUES"
+	" (1, 1, 1700000000000, 'step_start', 'a', 'p1'),"
+	" (2, 1, 1700000000001, 'materialization', 'a', 'p1'),"
+	" (3, 1, 1700000000002, 'step_start', 'a', 'p2'),"
+	" (4, 1, 1700000000003, 'step_failure', 'a', 'p2'),"
+	" (5, 2, 1700000002000, 'step_start', 'a', 'p2');\n"
+	"INSERT INTO partition_status (asset, partition, status, run_id, updated_at, event_id,"
+	" materialized_at, materialization_id, prev_status, prev_run_id, prev_updated_at,"
+	" prev_event_id) VALUES"
+	" ('a', 'p1', 'materialized', 1, 1700000000001, 2, 1700000000001, 2, NULL, NULL, NULL, NULL),"
+	" ('a', 'p2', 'in_progress', 2, 1700000002000, 5, 0, NULL, 'failed', 1, 1700000000003, 4);\n"
+	"PRAGMA user_version = 2;\n";
+
+/* Asserts a status change list, given as "partition=status" ("partition=-" when removed). */
+static void assert_changes(tr_storage *st, const char *asset, int64_t seq, int64_t *now_seq,
+			   const char *const *expected, size_t expected_count)
+{
+	tr_error err = {0};
+	tr_pstatus *rows = NULL;
+	size_t n = 0, i = 0;
+	char text[128];
+
+	assert_ok(tr_storage_status_changes(st, asset, seq, &rows, &n, now_seq, &err), &err);
+	if (n != expected_count)
+		fail_msg("%s after %lld: %zu changes, expected %zu", asset, (long long)seq, n,
+			 expected_count);
+	for (i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "%s=%s", rows[i].partition,
+			 rows[i].status ? rows[i].status : "-");
+		assert_string_equal(text, expected[i]);
+	}
+	assert_true(*now_seq >= seq);
+	tr_pstatus_free(rows, n);
+}
+
+static void test_migration_from_v2(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = NULL;
+	tr_run got;
+	char text[64];
+	int version = 0;
+	int64_t seq = 0, after = 0;
+
+	raw_exec(path_in(f, "v2.db"), v1_schema);
+	raw_exec(f->path, v2_schema);
+	st = open_in(f, "v2.db");
+	assert_ok(tr_storage_schema_version(st, &version, &f->err), &f->err);
+	assert_int_equal(version, SCHEMA_LATEST);
+	assert_keys(st, "tickers", KEYS("IBM", "AAPL"));
+	assert_status(st, "a", KEYS("p1=materialized", "p2=in_progress"));
+	assert_ok(tr_storage_run_get(st, 2, &got, &f->err), &f->err);
+	assert_int_equal(got.backfill_id, 0);
+	assert_string_equal(got.status, "started");
+	tr_run_release(&got);
+
+	/* Rows from before take their event id as seq; new changes come after all of them. */
+	assert_changes(st, "a", 0, &seq, KEYS("p1=materialized", "p2=in_progress"));
+	assert_int_equal(seq, 5);
+	assert_changes(st, "a", 2, &after, KEYS("p2=in_progress"));
+	finish_run(st, 2, "canceled");
+	assert_status(st, "a", KEYS("p1=materialized", "p2=failed"));
+	assert_changes(st, "a", seq, &after, KEYS("p2=failed"));
+	assert_true(after > seq);
+	add_one(st, "wipe", 0, "a", "p1");
+	assert_changes(st, "a", after, &seq, KEYS("p1=-"));
+	tr_storage_close(st);
+	raw_query(path_in(f, "v2.db"), "PRAGMA user_version", text, sizeof(text));
+	assert_int_equal(atoi(text), SCHEMA_LATEST);
+	raw_query(f->path,
+		  "SELECT count(*) FROM sqlite_master WHERE name IN ('backfills', 'backfill_assets',"
+		  " 'status_summary', 'partition_status_removed', 'partition_status_seq')",
+		  text, sizeof(text));
+	assert_string_equal(text, "5");
+}
+
+/* ---- backfills ---- */
+
+static tr_backfill_asset bf_asset(const char *asset, int64_t n_requested, const char *requested)
+{
+	tr_backfill_asset a;
+
+	memset(&a, 0, sizeof(a));
+	a.asset = (char *)asset;
+	a.partitioned = requested && *requested;
+	a.n_requested = n_requested;
+	a.requested = (char *)requested;
+	return a;
+}
+
+static int64_t create_backfill(tr_storage *st, const char *selection)
+{
+	tr_error err = {0};
+	tr_backfill b;
+	tr_backfill_asset assets[2];
+	int64_t id = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.selection = (char *)selection;
+	b.partitions = "--all";
+	b.launched_by = "cli (alice@box)";
+	b.created_at = 1700000000000;
+	b.partitions_total = 32;
+	assets[0] = bf_asset("daily", 31, "2024-01-01...2024-01-31");
+	assets[1] = bf_asset("total", 1, "");
+	assert_ok(tr_storage_backfill_create(st, &b, assets, 2, &id, &err), &err);
+	assert_true(id > 0);
+	return id;
+}
+
+/* Updates backfill id's status only (and last_run_id when run is not 0). */
+static void set_backfill(tr_storage *st, int64_t id, const char *status, int64_t run)
+{
+	tr_error err = {0};
+	tr_backfill b;
+
+	memset(&b, 0, sizeof(b));
+	b.status = (char *)status;
+	b.last_run_id = run;
+	assert_ok(tr_storage_backfill_update(st, id, &b, NULL, 0, &err), &err);
+}
+
+static void assert_backfill_status(tr_storage *st, int64_t id, const char *expected)
+{
+	tr_error err = {0};
+	char *status = NULL;
+
+	assert_ok(tr_storage_backfill_status(st, id, &status, &err), &err);
+	assert_string_equal(status, expected);
+	free(status);
+}
+
+static void test_backfills(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = open_in(f, "instance.db");
+	tr_backfill got, *list = NULL, upd;
+	tr_backfill_asset *assets = NULL, outcome[2];
+	int64_t id1 = 0, id2 = 0, *runs = NULL;
+	tr_run r = run_template("daily+"), run;
+	size_t n = 0;
+
+	/* Created "requested", its assets in the order given. */
+	id1 = create_backfill(st, "daily+");
+	assert_int_equal(id1, 1);
+	assert_ok(tr_storage_backfill_get(st, id1, &got, &assets, &n, &f->err), &f->err);
+	assert_int_equal(got.id, id1);
+	assert_string_equal(got.status, "requested");
+	assert_string_equal(got.selection, "daily+");
+	assert_string_equal(got.partitions, "--all");
+	assert_string_equal(got.launched_by, "cli (alice@box)");
+	assert_int_equal(got.created_at, 1700000000000);
+	assert_int_equal(got.ended_at, 0);
+	assert_int_equal(got.partitions_total, 32);
+	assert_int_equal(got.partitions_succeeded, 0);
+	assert_int_equal(got.last_run_id, 0);
+	assert_null(got.error);
+	assert_int_equal(n, 2);
+	assert_string_equal(assets[0].asset, "daily");
+	assert_true(assets[0].partitioned);
+	assert_int_equal(assets[0].n_requested, 31);
+	assert_string_equal(assets[0].requested, "2024-01-01...2024-01-31");
+	assert_string_equal(assets[0].succeeded, "");
+	assert_string_equal(assets[1].asset, "total");
+	assert_false(assets[1].partitioned);
+	assert_string_equal(assets[1].requested, "");
+	tr_backfill_assets_free(assets, n);
+	tr_backfill_release(&got);
+	assert_null(got.status);
+	/* Without the assets. */
+	assert_ok(tr_storage_backfill_get(st, id1, &got, NULL, NULL, &f->err), &f->err);
+	assert_string_equal(got.status, "requested");
+	tr_backfill_release(&got);
+	assert_backfill_status(st, id1, "requested");
+
+	/* A run of it, and an update with its outcome. */
+	r.backfill_id = id1;
+	r.host = NULL;
+	r.pid = 0;
+	r.created_at = 1700000001000;
+	id2 = create_run(st, r);
+	assert_ok(tr_storage_run_get(st, id2, &run, &f->err), &f->err);
+	assert_int_equal(run.backfill_id, id1);
+	tr_run_release(&run);
+	memset(&upd, 0, sizeof(upd));
+	upd.status = "failed";
+	upd.ended_at = 1700000009000;
+	upd.partitions_succeeded = 30;
+	upd.partitions_failed = 1;
+	upd.partitions_skipped = 1;
+	upd.last_run_id = id2;
+	upd.error = "daily 2024-01-05: division by zero";
+	upd.selection = "ignored";
+	outcome[0] = bf_asset("daily", 0, NULL);
+	outcome[0].succeeded = "2024-01-01...2024-01-04\n2024-01-06...2024-01-31";
+	outcome[0].failed = "2024-01-05";
+	outcome[1] = bf_asset("total", 0, NULL);
+	outcome[1].skipped = "";
+	assert_ok(tr_storage_backfill_update(st, id1, &upd, outcome, 2, &f->err), &f->err);
+	assert_ok(tr_storage_backfill_get(st, id1, &got, &assets, &n, &f->err), &f->err);
+	assert_string_equal(got.status, "failed");
+	assert_string_equal(got.selection, "daily+");
+	assert_int_equal(got.ended_at, 1700000009000);
+	assert_int_equal(got.partitions_total, 32);
+	assert_int_equal(got.partitions_succeeded, 30);
+	assert_int_equal(got.partitions_failed, 1);
+	assert_int_equal(got.partitions_skipped, 1);
+	assert_int_equal(got.last_run_id, id2);
+	assert_string_equal(got.error, "daily 2024-01-05: division by zero");
+	assert_string_equal(assets[0].succeeded, "2024-01-01...2024-01-04\n2024-01-06...2024-01-31");
+	assert_string_equal(assets[0].failed, "2024-01-05");
+	assert_string_equal(assets[0].skipped, "");
+	assert_string_equal(assets[0].requested, "2024-01-01...2024-01-31");
+	assert_string_equal(assets[1].failed, "");
+	tr_backfill_assets_free(assets, n);
+	tr_backfill_release(&got);
+
+	/* Its runs, oldest first; a second backfill; the list, newest first. */
+	id2 = create_run(st, r);
+	assert_ok(tr_storage_backfill_runs(st, id1, &runs, &n, &f->err), &f->err);
+	assert_int_equal(n, 2);
+	assert_int_equal(runs[0], 1);
+	assert_int_equal(runs[1], id2);
+	free(runs);
+	id2 = create_backfill(st, "other");
+	assert_int_equal(id2, 2);
+	assert_ok(tr_storage_backfill_runs(st, id2, &runs, &n, &f->err), &f->err);
+	assert_null(runs);
+	assert_int_equal(n, 0);
+	assert_ok(tr_storage_backfills_list(st, 0, &list, &n, &f->err), &f->err);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].id, id2);
+	assert_string_equal(list[0].selection, "other");
+	assert_int_equal(list[1].id, id1);
+	assert_string_equal(list[1].status, "failed");
+	tr_backfills_free(list, n);
+	assert_ok(tr_storage_backfills_list(st, 1, &list, &n, &f->err), &f->err);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, id2);
+	tr_backfills_free(list, n);
+
+	/* Canceling stays canceling unless the run ends it. */
+	upd.status = "canceling";
+	upd.ended_at = 0;
+	assert_ok(tr_storage_backfill_update(st, id2, &upd, NULL, 0, &f->err), &f->err);
+	set_backfill(st, id2, "running", 0);
+	assert_backfill_status(st, id2, "canceling");
+	set_backfill(st, id2, "requested", 0);
+	assert_backfill_status(st, id2, "canceling");
+	set_backfill(st, id2, "canceled", 0);
+	assert_backfill_status(st, id2, "canceled");
+	set_backfill(st, id2, "running", 0); /* a resume */
+	assert_backfill_status(st, id2, "running");
+	set_backfill(st, id2, "canceling", 0);
+	set_backfill(st, id2, "completed", 0);
+	assert_backfill_status(st, id2, "completed");
+	tr_storage_close(st);
+}
+
+static void test_backfills_refused(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = open_in(f, "instance.db");
+	tr_backfill b, got, *list = (tr_backfill *)f;
+	tr_backfill_asset assets[2], *got_assets = (tr_backfill_asset *)f;
+	int64_t id = 7, *runs = (int64_t *)f;
+	char *status = (char *)f;
+	tr_run r = run_template("a");
+	size_t n = 7;
+
+	memset(&b, 0, sizeof(b));
+	assets[0] = bf_asset("a", 1, "p1");
+	assets[1] = bf_asset("a", 2, "p2...p3");
+	/* Creation: no assets, a nameless one, one given twice, a negative count. */
+	assert_int_equal(tr_storage_backfill_create(st, &b, assets, 0, &id, &f->err), TR_EINVAL);
+	assert_int_equal(id, 0);
+	assert_contains(f->err.msg, "at least one asset");
+	assert_int_equal(tr_storage_backfill_create(st, &b, NULL, 1, &id, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_create(st, &b, assets, 2, &id, &f->err), TR_EINVAL);
+	assert_contains(f->err.msg, "\"a\", is given twice");
+	assert_contains(f->err.msg, "nothing written");
+	assets[1].asset = "";
+	assert_int_equal(tr_storage_backfill_create(st, &b, assets, 2, &id, &f->err), TR_EINVAL);
+	assert_contains(f->err.msg, "asset 1 (of 2) has an empty name");
+	assets[1].asset = NULL;
+	assert_int_equal(tr_storage_backfill_create(st, &b, assets, 2, &id, &f->err), TR_EINVAL);
+	assets[1] = bf_asset("b", -1, "");
+	assert_int_equal(tr_storage_backfill_create(st, &b, assets, 2, &id, &f->err), TR_EINVAL);
+	assert_contains(f->err.msg, "n_requested is -1");
+	b.partitions_total = -1;
+	assert_int_equal(tr_storage_backfill_create(st, &b, assets, 1, &id, &f->err), TR_EINVAL);
+	b.partitions_total = 0;
+	assert_int_equal(tr_storage_backfill_create(NULL, &b, assets, 1, &id, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_create(st, NULL, assets, 1, &id, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_create(st, &b, assets, 1, NULL, &f->err), TR_EINVAL);
+	assert_ok(tr_storage_backfills_list(st, 0, &list, &n, &f->err), &f->err);
+	assert_int_equal(n, 0); /* nothing was written */
+	assert_null(list);
+
+	/* Unknown backfills. */
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(tr_storage_backfill_get(st, 3, &got, &got_assets, &n, &f->err),
+			 TR_ENOTFOUND);
+	assert_null(got.status);
+	assert_null(got_assets);
+	assert_contains(f->err.msg, "there is no backfill 3 (there are no backfills yet)");
+	assert_contains(f->err.msg, f->path);
+	id = create_backfill(st, "a");
+	assert_int_equal(tr_storage_backfill_get(st, 3, &got, NULL, NULL, &f->err), TR_ENOTFOUND);
+	assert_contains(f->err.msg, "there is no backfill 3 (backfills are 1 to 1");
+	assert_int_equal(tr_storage_backfill_status(st, 3, &status, &f->err), TR_ENOTFOUND);
+	assert_null(status);
+	assert_int_equal(tr_storage_backfill_runs(st, 3, &runs, &n, &f->err), TR_ENOTFOUND);
+	assert_null(runs);
+	assert_int_equal(tr_storage_backfill_cancel(st, 3, &status, &f->err), TR_ENOTFOUND);
+	b.status = "running";
+	assert_int_equal(tr_storage_backfill_update(st, 3, &b, NULL, 0, &f->err), TR_ENOTFOUND);
+
+	/* Updates: an unknown status, negative counters, an asset it does not have, an unknown run. */
+	b.status = "paused";
+	assert_int_equal(tr_storage_backfill_update(st, id, &b, NULL, 0, &f->err), TR_EINVAL);
+	assert_contains(f->err.msg, "status \"paused\" is not a backfill status");
+	assert_contains(f->err.msg, "requested, running, completed, failed, canceling, canceled");
+	b.status = NULL;
+	assert_int_equal(tr_storage_backfill_update(st, id, &b, NULL, 0, &f->err), TR_EINVAL);
+	assert_contains(f->err.msg, "status NULL");
+	b.status = "running";
+	b.partitions_failed = -1;
+	assert_int_equal(tr_storage_backfill_update(st, id, &b, NULL, 0, &f->err), TR_EINVAL);
+	b.partitions_failed = 0;
+	assets[0] = bf_asset("nope", 0, NULL);
+	assert_int_equal(tr_storage_backfill_update(st, id, &b, assets, 1, &f->err), TR_EINVAL);
+	assert_contains(f->err.msg, "backfill 1 has no asset \"nope\"");
+	assert_int_equal(tr_storage_backfill_update(st, id, &b, NULL, 1, &f->err), TR_EINVAL);
+	b.last_run_id = 99;
+	assert_int_equal(tr_storage_backfill_update(st, id, &b, NULL, 0, &f->err), TR_ENOTFOUND);
+	assert_contains(f->err.msg, "there is no run 99");
+	assert_backfill_status(st, id, "requested"); /* nothing was written */
+	assert_int_equal(tr_storage_backfill_update(NULL, id, &b, NULL, 0, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_update(st, id, NULL, NULL, 0, &f->err), TR_EINVAL);
+
+	/* A run of an unknown or negative backfill. */
+	r.backfill_id = 42;
+	assert_int_equal(tr_storage_run_create(st, &r, &id, &f->err), TR_ENOTFOUND);
+	assert_contains(f->err.msg, "there is no backfill 42");
+	r.backfill_id = -1;
+	assert_int_equal(tr_storage_run_create(st, &r, &id, &f->err), TR_EINVAL);
+	assert_contains(f->err.msg, "backfill_id is -1");
+
+	/* NULL outputs and handles. */
+	assert_int_equal(tr_storage_backfill_get(st, 1, NULL, NULL, NULL, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_get(st, 1, &got, &got_assets, NULL, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_get(NULL, 1, &got, NULL, NULL, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfills_list(st, 0, NULL, &n, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfills_list(NULL, 0, &list, &n, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_status(st, 1, NULL, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_status(NULL, 1, &status, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_runs(st, 1, NULL, &n, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_runs(NULL, 1, &runs, &n, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_backfill_cancel(NULL, 1, &status, &f->err), TR_EINVAL);
+	tr_backfill_release(NULL);
+	tr_backfills_free(NULL, 0);
+	tr_backfill_assets_free(NULL, 0);
+	tr_storage_close(st);
+}
+
+/* Cancels backfill id, expecting new_status. */
+static void cancel_backfill(tr_storage *st, int64_t id, const char *new_status)
+{
+	tr_error err = {0};
+	char *status = NULL;
+
+	assert_ok(tr_storage_backfill_cancel(st, id, &status, &err), &err);
+	assert_string_equal(status, new_status);
+	free(status);
+	assert_backfill_status(st, id, new_status);
+}
+
+static void test_backfill_cancel(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = open_in(f, "instance.db");
+	tr_run r = run_template("a");
+	tr_backfill got;
+	char *status = (char *)f;
+	int64_t id = 0, run = 0;
+	pid_t pid = dead_pid();
+
+	/* Requested: canceled at once, with an end. */
+	id = create_backfill(st, "a");
+	cancel_backfill(st, id, "canceled");
+	assert_ok(tr_storage_backfill_get(st, id, &got, NULL, NULL, &f->err), &f->err);
+	assert_true(got.ended_at > 1700000000000);
+	tr_backfill_release(&got);
+	/* Already canceled, or completed: refused, nothing written. */
+	assert_int_equal(tr_storage_backfill_cancel(st, id, &status, &f->err), TR_EINVAL);
+	assert_null(status);
+	assert_contains(f->err.msg, "backfill 1 is already canceled");
+	set_backfill(st, id, "completed", 0);
+	assert_int_equal(tr_storage_backfill_cancel(st, id, NULL, &f->err), TR_EINVAL);
+	assert_contains(f->err.msg, "backfill 1 is already completed");
+	assert_backfill_status(st, id, "completed");
+
+	/* Running, its run in this (live) process: canceling, and again. */
+	id = create_backfill(st, "a");
+	r.host = NULL;
+	r.pid = 0;
+	r.backfill_id = id;
+	run = create_run(st, r);
+	set_backfill(st, id, "running", run);
+	cancel_backfill(st, id, "canceling");
+	cancel_backfill(st, id, "canceling");
+	/* The run ends: then a cancel finishes it. */
+	finish_run(st, run, "canceled");
+	cancel_backfill(st, id, "canceled");
+
+	/* Running, its run's process gone: canceled at once. */
+	id = create_backfill(st, "a");
+	r.pid = pid;
+	r.backfill_id = id;
+	run = create_run(st, r);
+	set_backfill(st, id, "running", run);
+	cancel_backfill(st, id, "canceled");
+
+	/* Running, last_run_id not set yet: its newest run tells. */
+	id = create_backfill(st, "a");
+	r.pid = 0;
+	r.backfill_id = id;
+	run = create_run(st, r);
+	set_backfill(st, id, "running", 0);
+	cancel_backfill(st, id, "canceling");
+
+	/* Running on another machine: it cannot be seen, so it is asked to stop. */
+	id = create_backfill(st, "a");
+	r.host = "elsewhere.example";
+	r.pid = pid;
+	r.backfill_id = id;
+	run = create_run(st, r);
+	set_backfill(st, id, "running", run);
+	cancel_backfill(st, id, "canceling");
+
+	/* Failed: canceled. */
+	id = create_backfill(st, "a");
+	set_backfill(st, id, "failed", 0);
+	cancel_backfill(st, id, "canceled");
+	tr_storage_close(st);
+}
+
+static void test_reap_ends_backfills(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = open_in(f, "instance.db");
+	tr_run r = run_template("a");
+	tr_backfill got;
+	int64_t running = 0, canceling = 0, taken_over = 0, done = 0, dead1 = 0, dead2 = 0,
+		dead3 = 0, dead4 = 0, live = 0;
+	size_t reaped = 0;
+	char message[128];
+	pid_t pid = dead_pid();
+
+	r.host = NULL;
+	r.pid = pid;
+	/* A running backfill whose process died. */
+	running = create_backfill(st, "a");
+	r.backfill_id = running;
+	dead1 = create_run(st, r);
+	set_backfill(st, running, "running", dead1);
+	add_one(st, "step_start", dead1, "a", "p1");
+	/* A canceling one whose process died before it could stop. */
+	canceling = create_backfill(st, "a");
+	r.backfill_id = canceling;
+	dead2 = create_run(st, r);
+	set_backfill(st, canceling, "running", dead2);
+	set_backfill(st, canceling, "canceling", dead2);
+	/* One whose dead run was already followed by a newer, live one (a resume). */
+	taken_over = create_backfill(st, "a");
+	r.backfill_id = taken_over;
+	dead3 = create_run(st, r);
+	r.pid = 0;
+	live = create_run(st, r);
+	set_backfill(st, taken_over, "running", live);
+	/* One that had completed: a late reap of its run leaves it so. */
+	done = create_backfill(st, "a");
+	r.backfill_id = done;
+	r.pid = pid;
+	dead4 = create_run(st, r);
+	set_backfill(st, done, "completed", dead4);
+
+	assert_ok(tr_storage_runs_reap(st, 1800000000000, &reaped, &f->err), &f->err);
+	assert_int_equal(reaped, 4);
+	snprintf(message, sizeof(message),
+		 "the tranche process (pid %d) ended without finishing the run", (int)pid);
+	assert_ok(tr_storage_backfill_get(st, running, &got, NULL, NULL, &f->err), &f->err);
+	assert_string_equal(got.status, "failed");
+	assert_int_equal(got.ended_at, 1800000000000);
+	assert_string_equal(got.error, message);
+	tr_backfill_release(&got);
+	assert_ok(tr_storage_backfill_get(st, canceling, &got, NULL, NULL, &f->err), &f->err);
+	assert_string_equal(got.status, "canceled");
+	assert_int_equal(got.ended_at, 1800000000000);
+	tr_backfill_release(&got);
+	assert_backfill_status(st, taken_over, "running");
+	assert_backfill_status(st, done, "completed");
+	assert_status(st, "a", NULL, 0); /* p1's step_start undone */
+	(void)dead3;
+	tr_storage_close(st);
+}
+
+/* ---- the status change sequence and the summary ---- */
+
+static void test_status_changes(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = open_in(f, "instance.db");
+	int64_t r1 = create_run(st, run_template("a")), r2 = 0;
+	int64_t s0 = -1, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
+	tr_pstatus *rows = (tr_pstatus *)f;
+	tr_event evs[3];
+	size_t n = 5;
+
+	assert_changes(st, "a", 0, &s0, NULL, 0);
+	assert_int_equal(s0, 0);
+	/* Set: every row changed after 0, sorted by partition. */
+	evs[0] = ev_make("materialization", r1, "a", "p2");
+	evs[1] = ev_make("materialization", r1, "a", "p1");
+	evs[2] = ev_make("log", r1, "a", "p1"); /* no status change */
+	add_events(st, evs, 3);
+	add_one(st, "materialization", r1, "b", "x"); /* another asset */
+	assert_changes(st, "a", 0, &s1, KEYS("p1=materialized", "p2=materialized"));
+	assert_true(s1 > 0);
+	assert_changes(st, "a", s1, &s2, NULL, 0);
+	assert_int_equal(s2, s1); /* nothing since: where it was */
+	finish_run(st, r1, "success");
+	assert_changes(st, "a", s1, &s2, NULL, 0);
+
+	/* A run starts p1 (materialized) and p3 (no row): in progress... */
+	r2 = create_run(st, run_template("a"));
+	add_one(st, "step_start", r2, "a", "p3");
+	add_one(st, "step_start", r2, "a", "p1");
+	add_one(st, "step_retry", r2, "a", "p1");
+	assert_changes(st, "a", s1, &s2, KEYS("p1=in_progress", "p3=in_progress"));
+	assert_true(s2 > s1);
+	/* ...and is canceled: p1 restored, p3 removed, both as new changes. */
+	finish_run(st, r2, "canceled");
+	assert_status(st, "a", KEYS("p1=materialized", "p2=materialized"));
+	assert_changes(st, "a", s2, &s3, KEYS("p1=materialized", "p3=-"));
+	assert_true(s3 > s2);
+	assert_changes(st, "a", 0, &s4, KEYS("p1=materialized", "p2=materialized", "p3=-"));
+	assert_int_equal(s4, s3);
+
+	/* Wipes: a removed row; a wipe of a partition without a row changes nothing. */
+	add_one(st, "wipe", 0, "a", "p2");
+	add_one(st, "wipe", 0, "a", "never-there");
+	assert_changes(st, "a", s3, &s4, KEYS("p2=-"));
+	assert_true(s4 > s3);
+	/* Set again after the wipe: one change, the row, not the tombstone. */
+	add_one(st, "step_failure", 0, "a", "p2");
+	add_one(st, "materialization", 0, "a", "p3");
+	assert_changes(st, "a", s4, &s5, KEYS("p2=failed", "p3=materialized"));
+	assert_changes(st, "a", s3, &s5, KEYS("p2=failed", "p3=materialized"));
+	assert_changes(st, "a", 0, &s5, KEYS("p1=materialized", "p2=failed", "p3=materialized"));
+	/* A wipe and a new status in one batch: the row only. */
+	evs[0] = ev_make("wipe", 0, "a", "p1");
+	evs[1] = ev_make("materialization", 0, "a", "p1");
+	add_events(st, evs, 2);
+	assert_changes(st, "a", s5, &s4, KEYS("p1=materialized"));
+	assert_changes(st, "a", 0, &s5, KEYS("p1=materialized", "p2=failed", "p3=materialized"));
+	assert_changes(st, "b", 0, &s0, KEYS("x=materialized"));
+	assert_true(s0 < s5);
+	assert_changes(st, "nothing", 0, &s0, NULL, 0);
+	assert_int_equal(s0, 0);
+
+	/* Refused arguments. */
+	assert_int_equal(tr_storage_status_changes(st, "a", -1, &rows, &n, &s0, &f->err), TR_EINVAL);
+	assert_null(rows);
+	assert_int_equal(n, 0);
+	assert_int_equal(tr_storage_status_changes(st, "", 0, &rows, &n, &s0, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_status_changes(st, NULL, 0, &rows, &n, &s0, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_status_changes(st, "a", 0, &rows, &n, NULL, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_status_changes(NULL, "a", 0, &rows, &n, &s0, &f->err),
+			 TR_EINVAL);
+	tr_storage_close(st);
+}
+
+/* The reaper's restores are status changes too. */
+static void test_status_changes_reap(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = open_in(f, "instance.db");
+	tr_run r = run_template("a");
+	int64_t run = 0, s1 = 0, s2 = 0;
+
+	add_one(st, "materialization", 0, "a", "p1");
+	r.host = NULL;
+	r.pid = dead_pid();
+	run = create_run(st, r);
+	add_one(st, "step_start", run, "a", "p1");
+	add_one(st, "step_start", run, "a", "p2");
+	assert_changes(st, "a", 0, &s1, KEYS("p1=in_progress", "p2=in_progress"));
+	assert_ok(tr_storage_runs_reap(st, 1800000000000, NULL, &f->err), &f->err);
+	assert_changes(st, "a", s1, &s2, KEYS("p1=materialized", "p2=-"));
+	assert_true(s2 > s1);
+	tr_storage_close(st);
+}
+
+static void test_summary(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = open_in(f, "instance.db");
+	void *blob = (void *)f;
+	size_t len = 9;
+	int64_t seq = 9;
+
+	/* None yet. */
+	assert_ok(tr_storage_summary_get(st, "a", "t1", &blob, &len, &seq, &f->err), &f->err);
+	assert_null(blob);
+	assert_int_equal(len, 0);
+	assert_int_equal(seq, 0);
+
+	/* Round trip, bytes as given (NULs too). */
+	assert_ok(tr_storage_summary_put(st, "a", "t1", "ab\0cd", 5, 42, &f->err), &f->err);
+	assert_ok(tr_storage_summary_get(st, "a", "t1", &blob, &len, &seq, &f->err), &f->err);
+	assert_int_equal(len, 5);
+	assert_memory_equal(blob, "ab\0cd", 5);
+	assert_int_equal(seq, 42);
+	free(blob);
+	/* Another tag: none; another asset: none. */
+	assert_ok(tr_storage_summary_get(st, "a", "t2", &blob, &len, &seq, &f->err), &f->err);
+	assert_null(blob);
+	assert_int_equal(len, 0);
+	assert_int_equal(seq, 0);
+	assert_ok(tr_storage_summary_get(st, "b", "t1", &blob, &len, &seq, &f->err), &f->err);
+	assert_null(blob);
+
+	/* Replaced by a newer one; an older one of the same tag does not replace it. */
+	assert_ok(tr_storage_summary_put(st, "a", "t1", "new", 3, 50, &f->err), &f->err);
+	assert_ok(tr_storage_summary_put(st, "a", "t1", "old", 3, 45, &f->err), &f->err);
+	assert_ok(tr_storage_summary_get(st, "a", "t1", &blob, &len, &seq, &f->err), &f->err);
+	assert_memory_equal(blob, "new", 3);
+	assert_int_equal(seq, 50);
+	free(blob);
+	/* One of another tag does, whatever its seq; and an empty one is a summary. */
+	assert_ok(tr_storage_summary_put(st, "a", "t2", NULL, 0, 7, &f->err), &f->err);
+	assert_ok(tr_storage_summary_get(st, "a", "t1", &blob, &len, &seq, &f->err), &f->err);
+	assert_null(blob);
+	assert_ok(tr_storage_summary_get(st, "a", "t2", &blob, &len, &seq, &f->err), &f->err);
+	assert_non_null(blob);
+	assert_int_equal(len, 0);
+	assert_int_equal(seq, 7);
+	free(blob);
+
+	/* Refused arguments. */
+	assert_int_equal(tr_storage_summary_get(st, "", "t", &blob, &len, &seq, &f->err), TR_EINVAL);
+	assert_null(blob);
+	assert_int_equal(tr_storage_summary_get(st, "a", NULL, &blob, &len, &seq, &f->err),
+			 TR_EINVAL);
+	assert_contains(f->err.msg, "tag is NULL");
+	assert_int_equal(tr_storage_summary_get(st, "a", "t", NULL, &len, &seq, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_summary_get(NULL, "a", "t", &blob, &len, &seq, &f->err),
+			 TR_EINVAL);
+	assert_int_equal(tr_storage_summary_put(st, "a", "t", NULL, 3, 1, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_summary_put(st, "a", "t", "x", 1, -1, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_summary_put(st, NULL, "t", "x", 1, 1, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_summary_put(st, "a", NULL, "x", 1, 1, &f->err), TR_EINVAL);
+	assert_int_equal(tr_storage_summary_put(NULL, "a", "t", "x", 1, 1, &f->err), TR_EINVAL);
+	tr_storage_close(st);
+}
+
+/* ---- the state of an asset, through the summary (src/exec/state.c) ---- */
+
+static const char state_project[] =
+	"name: state\n"
+	"assets:\n"
+	"  days:\n"
+	"    partitions: {type: daily, start: 2020-01-01}\n"
+	"    partition_expr: day\n"
+	"    sql: SELECT 1 AS day\n"
+	"  shifted:\n"
+	"    partitions: {type: daily, start: 2020-01-01}\n"
+	"    partition_expr: day\n"
+	"    sql: SELECT 1 AS day\n"
+	"  colors:\n"
+	"    partitions: {type: static, keys: [red, green, blue]}\n"
+	"    partition_expr: c\n"
+	"    sql: SELECT 1 AS c\n"
+	"  symbols:\n"
+	"    partitions: {type: dynamic, name: symbols}\n"
+	"    partition_expr: s\n"
+	"    sql: SELECT 1 AS s\n"
+	"  cube:\n"
+	"    partitions: {type: multi, dimensions: {day: {type: daily, start: 2024-01-01},"
+	" color: {type: static, keys: [red, blue]}}}\n"
+	"    partition_expr: {day: d, color: c}\n"
+	"    sql: SELECT 1 AS d, 1 AS c\n"
+	"  total:\n"
+	"    sql: SELECT 1 AS t\n";
+
+#define STATE_NOW 1704844800 /* 2024-01-10T00:00:00Z: 1,470 days since 2020-01-01 */
+
+/* The state as it was computed before summaries: every row read and indexed. */
+static void naive_state(tr_storage *st, const char *asset, const tr_partitions *parts,
+			tr_keyset sets[3])
+{
+	tr_error err = {0};
+	tr_pstatus *rows = NULL;
+	size_t n = 0, r = 0;
+
+	for (int k = 0; k < 3; k++)
+		tr_keyset_init(&sets[k]);
+	assert_ok(tr_storage_partition_status(st, asset, &rows, &n, &err), &err);
+	for (r = 0; r < n; r++) {
+		int64_t index = 0;
+		int k = !strcmp(rows[r].status, "materialized") ? 0
+			: !strcmp(rows[r].status, "failed")     ? 1
+								 : 2;
+
+		if (parts) {
+			if (!tr_partitions_has(parts, rows[r].partition) ||
+			    tr_partitions_index(parts, rows[r].partition, &index, NULL))
+				continue;
+		} else if (rows[r].partition[0]) {
+			continue;
+		}
+		assert_int_equal(tr_keyset_add(&sets[k], index), 0);
+	}
+	tr_pstatus_free(rows, n);
+}
+
+/* tr_asset_state_get for asset `name` equals the naive state; returns the materialized count. */
+static int64_t check_state(const tr_project *p, tr_storage *st, const char *name, int64_t now)
+{
+	tr_error err = {0};
+	tr_partitions *parts = NULL;
+	tr_asset_state state;
+	tr_keyset expected[3], all = TR_KEYSET_INIT, missing = TR_KEYSET_INIT;
+	size_t i = 0;
+	int64_t materialized = 0;
+
+	assert_ok(tr_project_find(p, name, &i, &err), &err);
+	assert_ok(tr_asset_partitions(p, st, i, now, &parts, &err), &err);
+	assert_ok(tr_asset_state_get(p, st, i, parts, &state, &err), &err);
+	naive_state(st, name, parts, expected);
+	assert_int_equal(state.total, parts ? tr_partitions_count(parts) : 1);
+	if (!tr_keyset_equal(&state.materialized, &expected[0]) ||
+	    !tr_keyset_equal(&state.failed, &expected[1]) ||
+	    !tr_keyset_equal(&state.in_progress, &expected[2]))
+		fail_msg("%s: state %lld/%lld/%lld, expected %lld/%lld/%lld", name,
+			 (long long)tr_keyset_count(&state.materialized),
+			 (long long)tr_keyset_count(&state.failed),
+			 (long long)tr_keyset_count(&state.in_progress),
+			 (long long)tr_keyset_count(&expected[0]),
+			 (long long)tr_keyset_count(&expected[1]),
+			 (long long)tr_keyset_count(&expected[2]));
+	assert_int_equal(tr_keyset_union(&all, &expected[0], &expected[1]), 0);
+	assert_int_equal(tr_keyset_union(&missing, &all, &expected[2]), 0);
+	assert_int_equal(tr_keyset_complement(&all, &missing, state.total), 0);
+	assert_true(tr_keyset_equal(&state.missing, &all));
+	materialized = tr_keyset_count(&state.materialized);
+	for (int k = 0; k < 3; k++)
+		tr_keyset_release(&expected[k]);
+	tr_keyset_release(&all);
+	tr_keyset_release(&missing);
+	tr_asset_state_release(&state);
+	tr_partitions_free(parts);
+	return materialized;
+}
+
+/* Adds one event of type to asset for every n-th day from `from` (index) to `to`. */
+static void add_days(tr_storage *st, const char *type, int64_t run, const char *asset,
+		     int64_t from, int64_t to, int64_t every)
+{
+	tr_event *evs = calloc((size_t)(to - from + 1), sizeof(*evs));
+	char (*keys)[16] = calloc((size_t)(to - from + 1), sizeof(*keys));
+	size_t n = 0;
+
+	assert_non_null(evs);
+	assert_non_null(keys);
+	for (int64_t d = from; d <= to; d += every, n++) {
+		time_t t = (time_t)(1577836800 + d * 86400); /* 2020-01-01 + d days */
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(keys[n], sizeof(keys[n]), "%Y-%m-%d", &tm);
+		evs[n] = ev_make(type, run, asset, keys[n]);
+	}
+	add_events(st, evs, n);
+	free(evs);
+	free(keys);
+}
+
+/* The seq of asset's stored summary, or -1 when it has none. */
+static int64_t summary_seq(const char *path, const char *asset)
+{
+	char sql[160], text[32];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT coalesce((SELECT seq FROM status_summary WHERE asset = '%s'), -1)", asset);
+	raw_query(path, sql, text, sizeof(text));
+	return atoll(text);
+}
+
+/* The sequence value asset's status rows are at now. */
+static int64_t status_seq(tr_storage *st, const char *asset)
+{
+	tr_error err = {0};
+	tr_pstatus *rows = NULL;
+	size_t n = 0;
+	int64_t seq = 0;
+
+	assert_ok(tr_storage_status_changes(st, asset, 0, &rows, &n, &seq, &err), &err);
+	tr_pstatus_free(rows, n);
+	return seq;
+}
+
+/* The project with asset days's definition replaced by def. */
+static tr_project *project_with_days(struct fixture *f, const char *def)
+{
+	char text[2048];
+	tr_project *p = NULL;
+
+	snprintf(text, sizeof(text),
+		 "name: state\n"
+		 "assets:\n"
+		 "  days:\n"
+		 "    partitions: %s\n"
+		 "    partition_expr: day\n"
+		 "    sql: SELECT 1 AS day\n",
+		 def);
+	assert_ok(tr_project_parse(text, "tranche.yaml", f->dir, &p, &f->err), &f->err);
+	return p;
+}
+
+static void test_asset_state_summary(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = open_in(f, "instance.db");
+	tr_project *p = NULL, *other = NULL;
+	char db[300];
+	int64_t run = create_run(st, run_template("days")), seq = 0;
+
+	assert_ok(tr_project_parse(state_project, "tranche.yaml", f->dir, &p, &f->err), &f->err);
+	snprintf(db, sizeof(db), "%s", path_in(f, "instance.db"));
+
+	/* No rows: all missing, no summary written. */
+	assert_int_equal(check_state(p, st, "days", STATE_NOW), 0);
+	assert_int_equal(summary_seq(db, "days"), -1);
+	/* 1,000 days materialized, a key that is not a day and one that does not exist
+	 * yet: the cold path, which writes the summary. */
+	add_days(st, "materialization", run, "days", 0, 999, 1);
+	add_one(st, "materialization", run, "days", "not-a-day");
+	add_one(st, "materialization", run, "days", "2030-01-01");
+	assert_int_equal(check_state(p, st, "days", STATE_NOW), 1000);
+	seq = summary_seq(db, "days");
+	assert_int_equal(seq, status_seq(st, "days"));
+
+	/* A few failures, wipes, partitions in progress: applied on the summary, which
+	 * stays as it was (too few changes to be worth a write). */
+	add_days(st, "step_failure", run, "days", 10, 20, 2);
+	add_days(st, "wipe", 0, "days", 30, 40, 1);
+	add_days(st, "wipe", 0, "days", 1200, 1210, 1); /* never there */
+	add_days(st, "step_start", run, "days", 1100, 1105, 1);
+	add_days(st, "step_start", run, "days", 500, 502, 1);
+	assert_int_equal(check_state(p, st, "days", STATE_NOW), 1000 - 6 - 11 - 3);
+	assert_int_equal(summary_seq(db, "days"), seq);
+	/* The run is canceled: 500-502 back to materialized, 1100-1105 missing again. */
+	finish_run(st, run, "canceled");
+	assert_int_equal(check_state(p, st, "days", STATE_NOW), 1000 - 6 - 11);
+	/* Many changes: the summary is written again, current to the newest. */
+	run = create_run(st, run_template("days"));
+	add_days(st, "materialization", run, "days", 1000, 1400, 1);
+	assert_int_equal(check_state(p, st, "days", STATE_NOW), 1401 - 6 - 11);
+	assert_int_equal(summary_seq(db, "days"), status_seq(st, "days"));
+	assert_true(summary_seq(db, "days") > seq);
+	/* Later, the key that did not exist does: a summary holds time keys of any date. */
+	assert_int_equal(check_state(p, st, "days", 1893456000 + 86400), 1402 - 6 - 11);
+
+	/* Another definition (another start, another format): the summary is not used. */
+	other = project_with_days(f, "{type: daily, start: 2020-01-03}");
+	assert_int_equal(check_state(other, st, "days", STATE_NOW), 1401 - 6 - 11 - 2);
+	tr_project_free(other);
+	other = project_with_days(f, "{type: daily, start: 2020-01-01, fmt: \"%Y%m%d\"}");
+	assert_int_equal(check_state(other, st, "days", STATE_NOW), 0);
+	tr_project_free(other);
+	other = project_with_days(f, "{type: daily, start: 2020-01-01, timezone: Asia/Tokyo}");
+	check_state(other, st, "days", STATE_NOW);
+	tr_project_free(other);
+	assert_int_equal(check_state(p, st, "days", STATE_NOW), 1401 - 6 - 11);
+
+	/* A summary that is not one: ignored, the state read in full. */
+	raw_exec(db, "UPDATE status_summary SET blob = x'545253310100'");
+	assert_int_equal(check_state(p, st, "days", STATE_NOW), 1401 - 6 - 11);
+	raw_exec(db, "UPDATE status_summary SET blob = x''");
+	assert_int_equal(check_state(p, st, "days", STATE_NOW), 1401 - 6 - 11);
+	/* A well-formed summary is believed: the rows are not read (here, one saying
+	 * "nothing" at the newest seq gives nothing), until it is gone. */
+	raw_exec(db, "UPDATE status_summary SET blob = x'54525331"
+		     "000000000000000000000000000000000000000000000000'");
+	{
+		tr_partitions *parts = NULL;
+		tr_asset_state as;
+		size_t i = 0;
+
+		assert_ok(tr_project_find(p, "days", &i, &f->err), &f->err);
+		assert_ok(tr_asset_partitions(p, st, i, STATE_NOW, &parts, &f->err), &f->err);
+		assert_ok(tr_asset_state_get(p, st, i, parts, &as, &f->err), &f->err);
+		assert_int_equal(tr_keyset_count(&as.materialized), 0);
+		assert_int_equal(tr_keyset_count(&as.missing), as.total);
+		tr_asset_state_release(&as);
+		tr_partitions_free(parts);
+	}
+	raw_exec(db, "DELETE FROM status_summary");
+	assert_int_equal(check_state(p, st, "days", STATE_NOW), 1401 - 6 - 11);
+
+	/* Static, dynamic (keys added and deleted), multi (days pass), unpartitioned. */
+	add_one(st, "materialization", run, "colors", "red");
+	add_one(st, "step_failure", run, "colors", "blue");
+	add_one(st, "materialization", run, "colors", "purple"); /* not a key (any more) */
+	assert_int_equal(check_state(p, st, "colors", STATE_NOW), 1);
+	for (int i = 0; i < 300; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "S%03d", i);
+		assert_add(st, "symbols", 1, KEYS(key));
+		add_one(st, "materialization", run, "symbols", key);
+	}
+	assert_int_equal(check_state(p, st, "symbols", STATE_NOW), 300);
+	assert_true(summary_seq(db, "symbols") > 0);
+	assert_delete(st, "symbols", 2, KEYS("S000", "S150"));
+	assert_add(st, "symbols", 1, KEYS("S000")); /* last now: indexes move */
+	assert_int_equal(check_state(p, st, "symbols", STATE_NOW), 299);
+	add_one(st, "materialization", run, "cube", "red|2024-01-01");
+	add_one(st, "materialization", run, "cube", "blue|2024-01-09");
+	add_one(st, "materialization", run, "cube", "blue|2024-01-10"); /* exists tomorrow */
+	assert_int_equal(check_state(p, st, "cube", STATE_NOW), 2);
+	assert_int_equal(check_state(p, st, "cube", STATE_NOW + 86400), 3);
+	assert_int_equal(check_state(p, st, "total", STATE_NOW), 0);
+	add_one(st, "materialization", run, "total", "");
+	assert_int_equal(check_state(p, st, "total", STATE_NOW), 1);
+	finish_run(st, run, "success");
+	tr_storage_close(st);
+	tr_project_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1738,6 +2762,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runs_reap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_two_processes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_from_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backfills, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backfills_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backfill_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reap_ends_backfills, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_changes_reap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_asset_state_summary, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("storage", tests, NULL, NULL);
