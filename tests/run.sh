@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole suite for one or more build directories: every unit test
-# binary (cmocka, TAP output) and every CLI golden file (tests/cli/run.sh).
+# binary (cmocka, TAP output), every CLI golden file (tests/cli/run.sh), the
+# docs' examples (tests/docs_examples.py) and the end-to-end scripts
+# (tests/e2e/test_*.py, TAP output).
 # Prints each result, then a closing "N passed, N failed" line; exits 1 on failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -45,6 +47,26 @@ for build in "$@"; do
 	fail=$((fail + f))
 	[ "$f" -ne 0 ] && echo "$out" | grep -vE '^ok ' | sed 's/^/    /'
 	echo "docs: $p passed, $f failed"
+	# end to end: real processes killed, interrupted, canceled, on a terminal (tests/e2e)
+	p=0
+	f=0
+	for t in tests/e2e/test_*.py; do
+		[ -f "$t" ] || continue
+		out=$(timeout 300 python3 "$t" "$build/tranche" 2>&1)
+		rc=$?
+		tp=$(grep -cE '^ok ' <<<"$out")
+		tf=$(grep -cE '^not ok ' <<<"$out")
+		if [ "$rc" -ne 0 ] && [ "$tf" -eq 0 ]; then tf=1; fi
+		p=$((p + tp))
+		f=$((f + tf))
+		if [ "$tf" -ne 0 ]; then
+			echo "FAIL $(basename "$t") (exit $rc)"
+			echo "$out" | grep -vE '^(ok |1\.\.)' | sed 's/^/    /'
+		fi
+	done
+	pass=$((pass + p))
+	fail=$((fail + f))
+	echo "e2e: $p passed, $f failed"
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

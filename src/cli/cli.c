@@ -315,3 +315,15 @@ int cli_parse_count(const char *s, const char *what, size_t *out)
 	*out = (size_t)v;
 	return 0;
 }
+
+void cli_duration_text(int64_t ms, char *buf, size_t n)
+{
+	if (ms < 0)
+		snprintf(buf, n, "-");
+	else if (ms < 10000)
+		snprintf(buf, n, "%.2f s", (double)ms / 1000.0);
+	else if (ms < 600000)
+		snprintf(buf, n, "%.0f s", (double)ms / 1000.0);
+	else
+		snprintf(buf, n, "%lld min", (long long)(ms / 60000));
+}

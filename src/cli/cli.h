@@ -14,6 +14,7 @@
 
 #include "tranche/buf.h"
 #include "tranche/error.h"
+#include "tranche/exec.h"
 
 enum { EXIT_OK = 0, EXIT_NO = 1, EXIT_USAGE = 2 };
 
@@ -130,6 +131,75 @@ const char *cli_time_text(int64_t ms, char *buf, size_t n);
 /* Is stdout/stderr a terminal (and TERM not dumb)? */
 int cli_isatty(int fd);
 
+/* ---- cli_run.c: the runner of materialize and backfill ------------------- */
+
+/*
+ * What `materialize`, `backfill` and `backfill resume` ask for. The pick
+ * options (CLI_PICK_OPTS) and the run options (CLI_RUN_OPTS) fill it from the
+ * command line; the command sets selection, backfill and resume.
+ */
+typedef struct cli_run_args {
+	const char *command;   /* "materialize", "backfill", "backfill resume": for messages */
+	const char *selection; /* NULL for a resume */
+	cli_list keys;         /* --partition */
+	const char *from, *to;
+	int missing, failed, all;
+	int dry_run, yes, json;
+	const char *jobs_arg;
+	int backfill;   /* a tr_backfill_mode */
+	int64_t resume; /* a backfill id, or 0 */
+} cli_run_args;
+
+#define CLI_PICK_OPTS(ra)                                                                   \
+	{"partition", 'p', OPT_LIST, "KEY", "a partition key, or a range FIRST...LAST (repeatable)", \
+	 &(ra).keys},                                                                       \
+	{"from", 0, OPT_STRING, "KEY", "the first partition of a range", &(ra).from},        \
+	{"to", 0, OPT_STRING, "KEY", "the last partition of a range (inclusive)", &(ra).to},  \
+	{"missing", 0, OPT_FLAG, NULL, "partitions not materialized yet (failed ones included)", \
+	 &(ra).missing},                                                                    \
+	{"failed", 0, OPT_FLAG, NULL, "partitions whose latest attempt failed", &(ra).failed}, \
+	{"all", 0, OPT_FLAG, NULL, "every partition", &(ra).all}
+
+#define CLI_RUN_OPTS(ra)                                                                    \
+	{"jobs", 'j', OPT_STRING, "N", "run N steps at once (default 0: one per core)",       \
+	 &(ra).jobs_arg},                                                                   \
+	{"yes", 'y', OPT_FLAG, NULL, "do not ask before running more than 1000 partitions",  \
+	 &(ra).yes},                                                                        \
+	{"json", 0, OPT_FLAG, NULL, "print JSON lines: one per ended step, then a summary",   \
+	 &(ra).json}
+
+/* Partitions above which a terminal user is asked to confirm (unless --yes). */
+#define CLI_CONFIRM_PARTITIONS 1000
+
+/* Checks that at most one pick was given and --from/--to go together; 0 or EXIT_USAGE. */
+int cli_run_check_pick(const cli_run_args *ra);
+/*
+ * Opens cp's project, plans the request with a dry run (storage not created,
+ * nothing written), asks for confirmation when the plan is large and a user
+ * is at a terminal, then runs it with progress output and prints the summary
+ * (or, for --dry-run, the plan). SIGINT and SIGTERM cancel the run. Returns
+ * the exit code: 0, 1 (a step failed or was skipped, or the user said no),
+ * 2 (refused), 130 (canceled).
+ */
+int cli_run(cli_proj *cp, cli_run_args *ra);
+void cli_run_args_release(cli_run_args *ra);
+
+/* ---- cli_progress.c: progress of a run ----------------------------------- */
+
+typedef struct cli_progress cli_progress;
+/* mode: a bar redrawn on stderr (tty), plain lines on stderr, JSON lines on stdout */
+cli_progress *cli_progress_new(int tty, int json);
+/* The tr_run_request.on_progress callback (ctx: the cli_progress); thread-safe. */
+void cli_progress_cb(void *ctx, const tr_progress *pr);
+/* Erases the bar (if drawn) so that other output can follow. */
+void cli_progress_clear(cli_progress *pg);
+void cli_progress_free(cli_progress *pg);
+/* Is a bar drawn now (for the signal handler's message)? */
+int cli_progress_drawn(const cli_progress *pg);
+
+/* Duration as "0.42 s", "12 s", "7 min" ("-" when negative). */
+void cli_duration_text(int64_t ms, char *buf, size_t n);
+
 int cmd_assets(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_materialize(int argc, char **argv);
@@ -141,5 +211,7 @@ int cmd_wipe(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_partitions(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_backfill(int argc, char **argv);
+int cmd_backfills(int argc, char **argv);
 
 #endif

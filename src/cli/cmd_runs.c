@@ -19,18 +19,6 @@ static int64_t now_ms(void)
 	return (int64_t)time(NULL) * 1000;
 }
 
-static void duration_text(int64_t ms, char *buf, size_t n)
-{
-	if (ms < 0)
-		snprintf(buf, n, "-");
-	else if (ms < 10000)
-		snprintf(buf, n, "%.2f s", (double)ms / 1000.0);
-	else if (ms < 600000)
-		snprintf(buf, n, "%.0f s", (double)ms / 1000.0);
-	else
-		snprintf(buf, n, "%lld min", (long long)(ms / 60000));
-}
-
 int cmd_runs(int argc, char **argv)
 {
 	cli_proj cp = {0};
@@ -107,7 +95,7 @@ int cmd_runs(int argc, char **argv)
 
 			snprintf(id, sizeof(id), "%lld", (long long)r->id);
 			cli_time_text(r->created_at, started, sizeof(started));
-			duration_text(r->ended_at ? r->ended_at - r->created_at : -1, dur, sizeof(dur));
+			cli_duration_text(r->ended_at ? r->ended_at - r->created_at : -1, dur, sizeof(dur));
 			snprintf(steps, sizeof(steps), "%lld/%lld", (long long)r->steps_succeeded,
 				 (long long)r->steps_total);
 			snprintf(failed, sizeof(failed), "%lld", (long long)r->steps_failed);

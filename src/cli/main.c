@@ -13,6 +13,8 @@ static const cli_command commands[] = {
 	{"init", cmd_init, "create a project to start from"},
 	{"assets", cmd_assets, "list the project's assets and how much of each is materialized"},
 	{"materialize", cmd_materialize, "write asset partitions into the warehouse"},
+	{"backfill", cmd_backfill, "run many partitions as a backfill; show, resume or cancel one"},
+	{"backfills", cmd_backfills, "list the newest backfills and their progress"},
 	{"status", cmd_status, "count an asset's partitions by state, with their key ranges"},
 	{"runs", cmd_runs, "list the newest runs"},
 	{"logs", cmd_logs, "print a run's event log"},

@@ -9,8 +9,8 @@
 $ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize source,flaky,downstream --all; echo "exit $?"; tranche query "FROM flaky ORDER BY 1" && tranche query "FROM downstream ORDER BY 1" && tranche status flaky && tranche status downstream && tranche runs | sed -E 's/STARTED +DURATION +//; s/[0-9-]{10} [0-9:]{8} +([0-9.]+ s|-) +//'
 failed flaky 2024-01-02: running the query: Conversion Error: Could not convert string 'oops' to INT32 (at "CAST(CASE" in LINE 2: CAST(CASE WHEN $partition_key = '2024-01-02' THEN 'oops...)
 skipped downstream 2024-01-02: upstream flaky failed
-run 1 failed: 7 steps, 5 succeeded, 1 failed, 1 skipped
-see why: tranche logs 1; then retry: tranche materialize 'source,flaky,downstream' --missing
+run 1 (backfill 1) failed: 7 steps, 5 succeeded, 1 failed, 1 skipped
+see why: tranche logs 1; then retry: tranche backfill resume 1
 exit 1
  day        | n
 ------------+---
@@ -139,7 +139,7 @@ failed stray 2024-01-02: 1 of the 2 rows fall outside the partition being writte
 
 # outside_rows: drop loads the partition's rows and records how many were dropped
 $ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize stray_dropped --all && tranche query "SELECT day, count(*) FROM stray_dropped GROUP BY ALL ORDER BY 1" && tranche logs last --json | python3 -c 'import json, sys; [print(e["partition"], e["data"]["row_count"], e["data"]["rows_dropped_outside"]) for e in map(json.loads, sys.stdin) if e["type"] == "materialization"]'
-run 1 succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
+run 1 (backfill 1) succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
  day        | count_star()
 ------------+--------------
  2024-01-01 |            1
@@ -223,9 +223,9 @@ exit 1
 # tranche checks exits 1; --failed has nothing to retry (nothing failed), --missing runs the skipped one
 $ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize 'gated+' --all; echo "exit $?"; tranche checks; echo "exit $?"; tranche status gated_after && tranche query "FROM gated ORDER BY 1" && tranche materialize 'gated+' --failed && tranche materialize 'gated+' --missing 2>&1 && tranche status gated_after | head -2
 skipped gated_after 2024-01-02: upstream gated failed a blocking check
-run 1 failed: 6 steps, 5 succeeded, 0 failed, 1 skipped
+run 1 (backfill 1) failed: 6 steps, 5 succeeded, 0 failed, 1 skipped
 1 check did not pass: tranche checks
-see why: tranche logs 1; then retry: tranche materialize 'gated+' --missing
+see why: tranche logs 1; then retry: tranche backfill resume 1
 exit 1
 ASSET  CHECK       PARTITION   RESULT  SEVERITY  DETAILS
 gated  few_rows    2024-01-01  passed  warn      passed
@@ -262,7 +262,9 @@ few_rows passed {'passed': True, 'severity': 'warn', 'failing_rows': 0}
 
 # Ctrl-C: the run is canceled (exit 130), the command's processes stopped, the partition back to missing, nothing written
 $ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && { tranche materialize sleeper_long --all & pid=$!; for i in $(seq 200); do [ -s sleeper_long.pid ] && break; sleep 0.05; done; kill -INT $pid; wait $pid; echo "exit $?"; } && for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- -"$(cat sleeper_long.pid)" 2>/dev/null || break; sleep 0.2; done; kill -0 -- -"$(cat sleeper_long.pid)" 2>/dev/null && echo "the command still runs"; tranche runs | sed -E 's/STARTED +DURATION +//; s/[0-9-]{10} [0-9:]{8} +([0-9.]+ s|-) +//' && tranche status sleeper_long && tranche query "SELECT count(*) FROM information_schema.tables WHERE table_name = 'sleeper_long'"
-run 1 canceled: 3 steps, 0 succeeded, 0 failed, 0 skipped, 3 not run
+canceling… (press Ctrl-C again to force)
+run 1 (backfill 1) canceled: 3 steps, 0 succeeded, 0 failed, 0 skipped, 3 not run
+resume: tranche backfill resume 1
 exit 130
 RUN  STATUS    STEPS  FAILED  SKIPPED  SELECTION     PARTITIONS
 1    canceled  0/3    0       0        sleeper_long  all
@@ -287,6 +289,7 @@ exit 1
 1 started None
 (no check has run yet)
 exit 0
+canceling… (press Ctrl-C again to force)
 run 1 canceled: 1 step, 0 succeeded, 0 failed, 0 skipped, 1 not run
 exit 130
 
@@ -315,6 +318,7 @@ sleeper_long 2024-01-03
 # rows and its status (materialized before), the run is canceled
 $ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && sed -i 's/range(100000000000)/range(10)/' tranche.yaml && tranche materialize slow_sql --partition 2024-01-02 && sed -i 's/range(10)/range(100000000000)/' tranche.yaml && start=$(date +%s) && { tranche materialize slow_sql --partition 2024-01-02 & pid=$!; for i in $(seq 200); do tranche status slow_sql --json | grep -q '"in_progress":1' && break; sleep 0.05; done; sleep 0.2; kill -INT $pid; wait $pid; echo "exit $?"; } && echo "took less than 5 s: $(( $(date +%s) - start < 5 ))" && tranche status slow_sql && tranche query "SELECT day, count(*) FROM slow_sql GROUP BY ALL" && tranche logs last | sed -E 's/^[0-9-]{10} [0-9:]{8}  //; s/ *$//'
 run 1 succeeded: 1 step, 1 succeeded, 0 failed, 0 skipped
+canceling… (press Ctrl-C again to force)
 run 2 canceled: 1 step, 0 succeeded, 0 failed, 0 skipped, 1 not run
 exit 130
 took less than 5 s: 1

@@ -6,7 +6,7 @@
 
 # sql, unpartitioned, then a daily sql asset reading it: every day written once
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize orders,daily_orders --all && tranche query "SELECT day, count(*) AS orders, sum(qty) AS qty FROM daily_orders GROUP BY ALL ORDER BY 1" && tranche status daily_orders
-run 1 succeeded: 4 steps, 4 succeeded, 0 failed, 0 skipped
+run 1 (backfill 1) succeeded: 4 steps, 4 succeeded, 0 failed, 0 skipped
  day        | orders | qty
 ------------+--------+-----
  2024-01-01 |      2 |   4
@@ -45,7 +45,7 @@ run 2 succeeded: 1 step, 1 succeeded, 0 failed, 0 skipped
 -----------------+--------+-----
  Home and Garden |      1 |   5
 (1 row)
-run 3 succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
+run 3 (backfill 1) succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
  category        | orders | qty
 -----------------+--------+-----
  Books           |      2 |   5
@@ -65,7 +65,7 @@ run 2 succeeded: 1 step, 1 succeeded, 0 failed, 0 skipped
 ------------+-----------------+--------+-----
  2024-01-02 | Home and Garden | eu     |   5
 (1 row)
-run 3 succeeded: 18 steps, 18 succeeded, 0 failed, 0 skipped
+run 3 (backfill 1) succeeded: 18 steps, 18 succeeded, 0 failed, 0 skipped
  day        | category        | region | qty
 ------------+-----------------+--------+-----
  2024-01-01 | Books           | eu     |   3
@@ -85,7 +85,7 @@ tranche: asset cube (multi partitions): partition key "2024-01-02|Home and Garde
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize orders >/dev/null && tranche materialize by_symbol --all && tranche partitions add symbols IBM AAPL && tranche materialize by_symbol --all && tranche query "FROM by_symbol ORDER BY 1" && tranche partitions add symbols MSFT && tranche materialize by_symbol --missing && tranche query "FROM by_symbol ORDER BY 1" && tranche status by_symbol
 nothing to do: no partition of the selection matches
 added 2 keys to dynamic partitions "symbols" (0 already there)
-run 2 succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
+run 2 (backfill 1) succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
  symbol | orders
 --------+--------
  AAPL   |      2
@@ -107,7 +107,7 @@ by_symbol: 3 dynamic partitions
 
 # a script asset writes its own table; running a day again replaces it (the script deletes it first)
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize orders >/dev/null && tranche materialize scripted --all && tranche materialize scripted --partition 2024-01-02 && tranche query "FROM scripted ORDER BY 1" && tranche status scripted
-run 2 succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
+run 2 (backfill 1) succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
 run 3 succeeded: 1 step, 1 succeeded, 0 failed, 0 skipped
  day        | n
 ------------+---
@@ -123,7 +123,7 @@ scripted: 3 daily partitions
 
 # a command asset: its rows loaded per day, its output in the log, its reported metadata recorded
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize fetched --all && tranche query "FROM fetched ORDER BY 1" && tranche logs last --asset fetched | sed -E 's/^[0-9-]{10} [0-9:]{8}  //; s/ *$//' && tranche logs last --json | python3 -c 'import json, sys; [print(e["partition"], e["data"]["row_count"], e["data"]["reported"]) for e in map(json.loads, sys.stdin) if e["type"] == "materialization"]'
-run 1 succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
+run 1 (backfill 1) succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
  day        | value
 ------------+-------
  2024-01-01 |    42
@@ -197,7 +197,7 @@ reporter  no_gaps  -          FAILED  warn      failed: 2 days missing
 
 # keys are bound parameters, never SQL text: a quote and a semicolon in a static key
 $ printf 'name: q\nassets:\n  pubs:\n    partitions: {type: static, keys: ["O%sReilly", "a; DROP TABLE pubs; --"]}\n    partition_expr: k\n    sql: SELECT $partition_key AS k, length($partition_key) AS n\n' "'" > tranche.yaml && tranche materialize pubs --all && tranche materialize pubs --partition "O'Reilly" && tranche query "FROM pubs ORDER BY 1" && tranche status pubs
-run 1 succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
+run 1 (backfill 1) succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
 run 2 succeeded: 1 step, 1 succeeded, 0 failed, 0 skipped
  k                      |  n
 ------------------------+----
@@ -378,7 +378,7 @@ by_symbol, fetched: by_symbol fetched
 
 # a selection through materialize: group:raw runs the unpartitioned orders once and fetched for the day
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize group:raw --partition 2024-01-02 && tranche assets group:raw --json | python3 -c 'import json, sys; [print(a["name"], a["counts"]) for a in json.load(sys.stdin)]'
-run 1 succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
+run 1 (backfill 1) succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
 orders {'materialized': 1, 'failed': 0, 'missing': 0, 'in_progress': 0}
 fetched {'materialized': 1, 'failed': 0, 'missing': 2, 'in_progress': 0}
 
@@ -416,13 +416,13 @@ tranche: no asset has the tag key teir (tags: tier=silver, domain=sales, tier=go
 
 # --partition repeated, and FIRST...LAST ranges
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize orders >/dev/null && tranche materialize daily_orders --partition 2024-01-03 --partition 2024-01-01 && tranche status daily_orders && tranche materialize cube --partition 'Books|2024-01-01|eu...Books|2024-01-03|us' && tranche status cube
-run 2 succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
+run 2 (backfill 1) succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
 daily_orders: 3 daily partitions
   materialized       2  2024-01-01, 2024-01-03
   failed             0
   in progress        0
   missing            1  2024-01-02
-run 3 succeeded: 6 steps, 6 succeeded, 0 failed, 0 skipped
+run 3 (backfill 2) succeeded: 6 steps, 6 succeeded, 0 failed, 0 skipped
 cube: 18 multi partitions
   materialized       6  Books|2024-01-01|eu...Books|2024-01-03|us
   failed             0
@@ -431,7 +431,7 @@ cube: 18 multi partitions
 
 # --from/--to, inclusive, over two assets with the same partitions
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize orders >/dev/null && tranche materialize daily_orders,scripted --from 2024-01-02 --to 2024-01-03 && tranche status scripted
-run 2 succeeded: 4 steps, 4 succeeded, 0 failed, 0 skipped
+run 2 (backfill 1) succeeded: 4 steps, 4 succeeded, 0 failed, 0 skipped
 scripted: 3 daily partitions
   materialized       2  2024-01-02...2024-01-03
   failed             0
@@ -443,7 +443,7 @@ $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materi
 plan: 2 steps (dry run: nothing is written)
 daily_orders 2024-01-01
 daily_orders 2024-01-03
-run 3 succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
+run 3 (backfill 1) succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
 nothing to do: no partition of the selection matches
 nothing to do: no partition of the selection matches
 

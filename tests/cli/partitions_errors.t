@@ -192,6 +192,8 @@ commands:
   init         create a project to start from
   assets       list the project's assets and how much of each is materialized
   materialize  write asset partitions into the warehouse
+  backfill     run many partitions as a backfill; show, resume or cancel one
+  backfills    list the newest backfills and their progress
   status       count an asset's partitions by state, with their key ranges
   runs         list the newest runs
   logs         print a run's event log

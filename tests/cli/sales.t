@@ -3,7 +3,7 @@
 
 # everything, then verify.sql as its header says to run it: 0 differences
 $ tranche init s --example sales >/dev/null && cd s && export TRANCHE_NOW=2026-01-01 && tranche materialize '*' --all && tranche query "$(cat verify.sql)"
-run 1 succeeded: 32 steps, 32 succeeded, 0 failed, 0 skipped
+run 1 (backfill 1) succeeded: 32 steps, 32 succeeded, 0 failed, 0 skipped
 1 check did not pass: tranche checks
  differences
 -------------
