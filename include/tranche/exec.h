@@ -126,7 +126,7 @@ typedef struct tr_progress {
 } tr_progress;
 
 typedef enum {
-	TR_BACKFILL_AUTO = 0, /* a backfill when more than one partition is requested */
+	TR_BACKFILL_AUTO = 0, /* a backfill when more than one partition of partitioned assets is requested */
 	TR_BACKFILL_ALWAYS,
 	TR_BACKFILL_NEVER,
 } tr_backfill_mode;

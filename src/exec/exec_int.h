@@ -114,7 +114,7 @@ struct plan_asset {
 	/* outcome, per partition */
 	tr_keyset done, failed, skipped;
 	tr_keyset prev_done; /* a resumed backfill: what earlier runs of it did */
-	const char *backfill_name; /* the asset's name as the backfill recorded it */
+	int in_backfill; /* the backfill recorded this asset */
 	int64_t running; /* steps running now */
 };
 
@@ -125,6 +125,8 @@ struct plan {
 	uint32_t *down_start; /* CSR: downstream steps of step s are down[down_start[s] .. down_start[s+1]) */
 	uint32_t *down;
 	int64_t partitions;
+	int64_t partitioned_partitions; /* of partitioned assets only */
+	char *selection, *pick; /* a resumed backfill's, for its runs */
 };
 
 int plan_build(const tr_project *p, tr_storage *st, const tr_run_request *req,

@@ -231,6 +231,9 @@ static int plan_resume(const tr_project *p, tr_storage *st, const tr_run_request
 				  (long long)req->resume, b.status);
 	if (!rc)
 		rc = tr_storage_backfill_runs(st, req->resume, &runs, &n_runs, err);
+	if (!rc && (!(pl->selection = strdup(b.selection ? b.selection : "")) ||
+		    !(pl->pick = strdup(b.partitions ? b.partitions : ""))))
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
 	for (size_t k = 0; k < n_as && !rc; k++) {
 		size_t i;
 
@@ -240,6 +243,7 @@ static int plan_resume(const tr_project *p, tr_storage *st, const tr_run_request
 			break;
 		}
 		pl->pa[i].selected = 1;
+		pl->pa[i].in_backfill = 1;
 		rc = tr_asset_partitions(p, st, i, req->now, &pl->pa[i].parts, err);
 		if (!rc)
 			rc = resume_keys(st, pl, i, &as[k], runs, n_runs, req->resume, err);
@@ -583,6 +587,8 @@ int plan_steps(const tr_project *p, struct plan *pl, tr_error *err)
 		rc = cut_steps(p, pl, i, &steps);
 		pa->n_steps = steps.n - pa->first_step;
 		pl->partitions += tr_keyset_count(&pa->keys);
+		if (pa->parts)
+			pl->partitioned_partitions += tr_keyset_count(&pa->keys);
 	}
 	pl->steps = steps.p;
 	pl->n_steps = steps.n;
@@ -644,6 +650,8 @@ void plan_release(const tr_project *p, struct plan *pl)
 		free(pl->steps[s].error);
 	}
 	free(pl->pa);
+	free(pl->selection);
+	free(pl->pick);
 	free(pl->steps);
 	free(pl->down_start);
 	free(pl->down);

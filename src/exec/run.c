@@ -594,7 +594,7 @@ static int record_backfill(struct exec *x, const char *status, int with_assets, 
 		tr_keyset all;
 		tr_buf t[3] = {TR_BUF_INIT, TR_BUF_INIT, TR_BUF_INIT};
 
-		if (!pa->selected)
+		if (!pa->in_backfill)
 			continue;
 		tr_keyset_init(&all);
 		rc = tr_keyset_union(&all, &pa->done, &pa->prev_done);
@@ -610,8 +610,7 @@ static int record_backfill(struct exec *x, const char *status, int with_assets, 
 				else
 					rc = tr_partitions_keyset_to_ranges(pa->parts, sets[k], &t[k], err);
 			}
-			as[n].asset = (char *)(pa->backfill_name ? pa->backfill_name
-								  : x->p->assets[i].name);
+			as[n].asset = x->p->assets[i].name;
 			as[n].succeeded = tr_buf_detach(&t[0], NULL);
 			as[n].failed = tr_buf_detach(&t[1], NULL);
 			as[n].skipped = tr_buf_detach(&t[2], NULL);
@@ -660,6 +659,7 @@ static int create_backfill(struct exec *x, tr_error *err)
 			rc = tr_partitions_keyset_to_ranges(pa->parts, &pa->keys, &t, err);
 		else
 			tr_buf_adds(&t, "unpartitioned");
+		pa->in_backfill = 1;
 		as[n].asset = x->p->assets[i].name;
 		as[n].partitioned = pa->parts != NULL;
 		as[n].n_requested = tr_keyset_count(&pa->keys);
@@ -694,8 +694,9 @@ static int start_run(struct exec *x, tr_error *err)
 	int rc;
 
 	gethostname(host, sizeof(host) - 1);
-	run.selection = (char *)(x->req->selection ? x->req->selection : "");
-	run.partitions = (char *)pick_text(x->req, &pick);
+	run.selection = x->pl.selection ? x->pl.selection
+					 : (char *)(x->req->selection ? x->req->selection : "");
+	run.partitions = x->pl.pick ? x->pl.pick : (char *)pick_text(x->req, &pick);
 	run.launched_by = (char *)(x->req->launched_by ? x->req->launched_by : "api");
 	run.host = host;
 	run.pid = getpid();
@@ -976,9 +977,10 @@ int tr_materialize(const tr_project *p, tr_storage *st, tr_warehouse *wh,
 			rc = tr_error_set(err, TR_ENOMEM, "out of memory");
 			goto out;
 		}
-	/* a backfill when asked, or when more than one partition is requested */
+	/* a backfill when asked, or when more than one partition (of partitioned
+	   assets: a handful of unpartitioned tables is no backfill) is requested */
 	if (!req->resume && (req->backfill == TR_BACKFILL_ALWAYS ||
-			     (req->backfill == TR_BACKFILL_AUTO && x.pl.partitions > 1))) {
+			     (req->backfill == TR_BACKFILL_AUTO && x.pl.partitioned_partitions > 1))) {
 		if ((rc = create_backfill(&x, err)))
 			goto out;
 		report->backfill_id = x.backfill_id;
