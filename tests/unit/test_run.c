@@ -270,6 +270,32 @@ static void test_parallel_equals_serial(void **state)
 	assert_non_null(strstr(serial, ":20000:40")); /* 40 days of 500 rows */
 }
 
+/* A backfill over assets of which some have nothing to do (bug: its update named them). */
+static void test_missing_with_nothing_to_do(void **state)
+{
+	struct fx f;
+	tr_run_report rep;
+	tr_backfill b = {0};
+	tr_error err = {0};
+
+	(void)state;
+	fx_open(&f, chain);
+	assert_int_equal(run(&f, "raw", TR_PICK_ALL, NULL, NULL, 2, &rep), 0);
+	tr_run_report_release(&rep);
+	assert_int_equal(run(&f, "*", TR_PICK_MISSING, NULL, NULL, 2, &rep), 0);
+	assert_int_equal(rep.total, 41); /* agg's 40 and total; raw has nothing missing */
+	assert_int_equal(rep.failed, 0);
+	assert_ok(tr_storage_backfill_get(f.st, rep.backfill_id, &b, NULL, NULL, &err), &err);
+	assert_string_equal(b.status, "completed");
+	tr_backfill_release(&b);
+	tr_run_report_release(&rep);
+	/* unpartitioned assets alone are not a backfill */
+	assert_int_equal(run(&f, "total", TR_PICK_NONE, NULL, NULL, 2, &rep), 0);
+	assert_int_equal(rep.backfill_id, 0);
+	tr_run_report_release(&rep);
+	fx_close(&f);
+}
+
 /* ---- failures -------------------------------------------------------------------------- */
 
 static const char flaky[] =
@@ -644,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_daily_waits_for_its_hours),
 		cmocka_unit_test(test_lag_mapping_waits_for_yesterday),
 		cmocka_unit_test(test_parallel_equals_serial),
+		cmocka_unit_test(test_missing_with_nothing_to_do),
 		cmocka_unit_test(test_failure_isolation),
 		cmocka_unit_test(test_retries),
 		cmocka_unit_test(test_single_run_ranges_and_gaps),
