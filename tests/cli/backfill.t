@@ -160,8 +160,8 @@ resume: nothing to run: every requested partition succeeded
  2024-01-03 |  10
 (3 rows)
 RUN  STATUS   STEPS  FAILED  SKIPPED  SELECTION                PARTITIONS
-3    success  2/2    0       0                                 -
-2    failure  0/2    1       1                                 -
+3    success  2/2    0       0        source,flaky,downstream  all
+2    failure  0/2    1       1        source,flaky,downstream  all
 1    failure  5/7    1       1        source,flaky,downstream  all
 
 # a completed backfill cannot be resumed or canceled

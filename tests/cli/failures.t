@@ -36,7 +36,7 @@ RUN  STATUS   STEPS  FAILED  SKIPPED  SELECTION                PARTITIONS
 1    failure  5/7    1       1        source,flaky,downstream  all
 
 # the run's log: the error of the failed step and why the downstream one was skipped
-$ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize source,flaky,downstream --all >/dev/null 2>&1; tranche logs last | sed -E 's/^[0-9-]{10} [0-9:]{8}  //; s/ *$//' && tranche runs --json | python3 -c 'import json, sys; [print(r["status"], r["steps"], r["error"]) for r in json.load(sys.stdin)]'
+$ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize source,flaky,downstream --all --jobs 1 >/dev/null 2>&1; tranche logs last | sed -E 's/^[0-9-]{10} [0-9:]{8}  //; s/ *$//' && tranche runs --json | python3 -c 'import json, sys; [print(r["status"], r["steps"], r["error"]) for r in json.load(sys.stdin)]'
 run_start
 step_start      source
 materialization source: 3 rows
@@ -46,13 +46,13 @@ materialization flaky 2024-01-01: 1 row
 step_success    flaky 2024-01-01
 step_start      flaky 2024-01-02
 step_failure    flaky 2024-01-02: running the query: Conversion Error: Could not convert string 'oops' to INT32 (at "CAST(CASE" in LINE 2: CAST(CASE WHEN $partition_key = '2024-01-02' THEN 'oops...)
+step_skipped    downstream 2024-01-02: upstream flaky failed
 step_start      flaky 2024-01-03
 materialization flaky 2024-01-03: 1 row
 step_success    flaky 2024-01-03
 step_start      downstream 2024-01-01
 materialization downstream 2024-01-01: 1 row
 step_success    downstream 2024-01-01
-step_skipped    downstream 2024-01-02: upstream flaky failed
 step_start      downstream 2024-01-03
 materialization downstream 2024-01-03: 1 row
 step_success    downstream 2024-01-03
@@ -82,10 +82,10 @@ flaky: 3 daily partitions
   failed             1  2024-01-02
   in progress        0
   missing            1  2024-01-03
-plan: 2 steps (dry run: nothing is written)
+plan: 2 steps, 2 partitions of 1 asset (dry run: nothing is written)
 flaky 2024-01-02
 flaky 2024-01-03
-plan: 1 step (dry run: nothing is written)
+plan: 1 step, 1 partition of 1 asset (dry run: nothing is written)
 flaky 2024-01-02
 
 # --failed after fixing the cause retries exactly the failed partition; --missing then runs the skipped one
@@ -138,7 +138,7 @@ failed stray 2024-01-02: 1 of the 2 rows fall outside the partition being writte
 (3 rows)
 
 # outside_rows: drop loads the partition's rows and records how many were dropped
-$ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize stray_dropped --all && tranche query "SELECT day, count(*) FROM stray_dropped GROUP BY ALL ORDER BY 1" && tranche logs last --json | python3 -c 'import json, sys; [print(e["partition"], e["data"]["row_count"], e["data"]["rows_dropped_outside"]) for e in map(json.loads, sys.stdin) if e["type"] == "materialization"]'
+$ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize stray_dropped --all --jobs 1 && tranche query "SELECT day, count(*) FROM stray_dropped GROUP BY ALL ORDER BY 1" && tranche logs last --json | python3 -c 'import json, sys; [print(e["partition"], e["data"]["row_count"], e["data"]["rows_dropped_outside"]) for e in map(json.loads, sys.stdin) if e["type"] == "materialization"]'
 run 1 (backfill 1) succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
  day        | count_star()
 ------------+--------------
@@ -197,7 +197,7 @@ sleeper: unpartitioned
 
 # exit 0 but no output written
 $ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize silent; echo "exit $?"; tranche query "SELECT count(*) FROM information_schema.tables WHERE table_name = 'silent'"
-failed silent: the command exited with status 0 but wrote no rows: it must write them to $TRANCHE_OUTPUT (.tranche/runs/1/silent/0/output.csv, format csv)
+failed silent: the command exited with status 0 but wrote no rows: it must write them to $TRANCHE_OUTPUT (.tranche/runs/1/silent/0-1/output.csv, format csv)
 run 1 failed: 1 step, 0 succeeded, 1 failed, 0 skipped
 see why: tranche logs 1; then retry: tranche materialize 'silent' --failed
 exit 1
@@ -208,7 +208,7 @@ exit 1
 
 # output that is not in the declared format
 $ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize bad_output; echo "exit $?"; tranche query "SELECT count(*) FROM information_schema.tables WHERE table_name = 'bad_output'"
-failed bad_output: reading .tranche/runs/1/bad_output/0/output.json as json: Invalid Input Error: Malformed JSON in file ".tranche/runs/1/bad_output/0/output.json", at byte 1 in record/value 2: invalid literal. (at "read_json_auto($tranche_file)" in LINE 1: CREATE OR REPLACE TABLE "bad_output" AS SELECT * FROM read_json_auto($tranche_file))
+failed bad_output: reading .tranche/runs/1/bad_output/0-1/output.json as json: Invalid Input Error: Malformed JSON in file ".tranche/runs/1/bad_output/0-1/output.json", at byte 1 in record/value 2: invalid literal. (at "read_json_auto($tranche_file)" in LINE 1: CREATE OR REPLACE TABLE "bad_output" AS SELECT * FROM read_json_auto($tranche_file))
 run 1 failed: 1 step, 0 succeeded, 1 failed, 0 skipped
 see why: tranche logs 1; then retry: tranche materialize 'bad_output' --failed
 exit 1
@@ -309,7 +309,7 @@ sleeper_long: 3 daily partitions
             0
 (1 row)
 nothing to do: no partition of the selection matches
-plan: 3 steps (dry run: nothing is written)
+plan: 3 steps, 3 partitions of 1 asset (dry run: nothing is written)
 sleeper_long 2024-01-01
 sleeper_long 2024-01-02
 sleeper_long 2024-01-03

@@ -122,7 +122,7 @@ scripted: 3 daily partitions
   missing            0
 
 # a command asset: its rows loaded per day, its output in the log, its reported metadata recorded
-$ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize fetched --all && tranche query "FROM fetched ORDER BY 1" && tranche logs last --asset fetched | sed -E 's/^[0-9-]{10} [0-9:]{8}  //; s/ *$//' && tranche logs last --json | python3 -c 'import json, sys; [print(e["partition"], e["data"]["row_count"], e["data"]["reported"]) for e in map(json.loads, sys.stdin) if e["type"] == "materialization"]'
+$ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize fetched --all --jobs 1 && tranche query "FROM fetched ORDER BY 1" && tranche logs last --asset fetched | sed -E 's/^[0-9-]{10} [0-9:]{8}  //; s/ *$//' && tranche logs last --json | python3 -c 'import json, sys; [print(e["partition"], e["data"]["row_count"], e["data"]["reported"]) for e in map(json.loads, sys.stdin) if e["type"] == "materialization"]'
 run 1 (backfill 1) succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
  day        | value
 ------------+-------
@@ -155,12 +155,13 @@ name,value
 API_BASE,https://example.com/api
 RETRIES,3
 TRANCHE_ASSET,env_dump
-TRANCHE_MESSAGES,.tranche/runs/1/env_dump/0/messages.jsonl
-TRANCHE_OUTPUT,.tranche/runs/1/env_dump/0/output.csv
+TRANCHE_MESSAGES,.tranche/runs/1/env_dump/0-1/messages.jsonl
+TRANCHE_OUTPUT,.tranche/runs/1/env_dump/0-1/output.csv
 TRANCHE_OUTPUT_FORMAT,csv
 TRANCHE_PARTITION_END,2024-01-03T00:00:00
 TRANCHE_PARTITION_END_DAY,2024-01-03T00:00:00
 TRANCHE_PARTITION_KEY,2024-01-02|us
+TRANCHE_PARTITION_KEYS,"[""2024-01-02|us""]"
 TRANCHE_PARTITION_KEY_DAY,2024-01-02
 TRANCHE_PARTITION_KEY_REGION,us
 TRANCHE_PARTITION_START,2024-01-02T00:00:00
@@ -306,7 +307,7 @@ exit 1
 
 # daily (and the unpartitioned asset upstream, which binds nothing)
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize +daily_orders --from 2024-01-02 --to 2024-01-03 --dry-run
-plan: 3 steps (dry run: nothing is written)
+plan: 3 steps, 3 partitions of 2 assets (dry run: nothing is written)
 orders
 daily_orders 2024-01-02
   $partition_key                = '2024-01-02'
@@ -323,7 +324,7 @@ daily_orders 2024-01-03
 
 # static, a key with spaces
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize by_category --partition 'Home and Garden' -n
-plan: 1 step (dry run: nothing is written)
+plan: 1 step, 1 partition of 1 asset (dry run: nothing is written)
 by_category Home and Garden
   $partition_key                = 'Home and Garden'
   $partition_keys               = ['Home and Garden']
@@ -331,7 +332,7 @@ by_category Home and Garden
 
 # multi: every dimension's key, the time dimension's window, one slice term per dimension
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize cube --partition 'Home and Garden|2024-01-02|eu' -n
-plan: 1 step (dry run: nothing is written)
+plan: 1 step, 1 partition of 1 asset (dry run: nothing is written)
 cube Home and Garden|2024-01-02|eu
   $partition_key                = 'Home and Garden|2024-01-02|eu'
   $partition_keys               = ['Home and Garden|2024-01-02|eu']
@@ -378,7 +379,7 @@ by_symbol, fetched: by_symbol fetched
 
 # a selection through materialize: group:raw runs the unpartitioned orders once and fetched for the day
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize group:raw --partition 2024-01-02 && tranche assets group:raw --json | python3 -c 'import json, sys; [print(a["name"], a["counts"]) for a in json.load(sys.stdin)]'
-run 1 (backfill 1) succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
+run 1 succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
 orders {'materialized': 1, 'failed': 0, 'missing': 0, 'in_progress': 0}
 fetched {'materialized': 1, 'failed': 0, 'missing': 2, 'in_progress': 0}
 
@@ -440,7 +441,7 @@ scripted: 3 daily partitions
 
 # --missing runs only what is not materialized; with nothing missing there is nothing to do
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize orders >/dev/null && tranche materialize daily_orders --partition 2024-01-02 >/dev/null && tranche materialize daily_orders --missing -n | grep -v '^ ' && tranche materialize daily_orders --missing && tranche materialize daily_orders --missing && tranche materialize daily_orders --failed
-plan: 2 steps (dry run: nothing is written)
+plan: 2 steps, 2 partitions of 1 asset (dry run: nothing is written)
 daily_orders 2024-01-01
 daily_orders 2024-01-03
 run 3 (backfill 1) succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
@@ -450,16 +451,16 @@ nothing to do: no partition of the selection matches
 # unpartitioned assets in the selection: with --missing (and --failed) only when missing (failed);
 # --partition on a selection without partitioned assets is refused
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize +daily_orders --missing -n | grep -v '^ ' && tranche materialize orders >/dev/null && tranche materialize +daily_orders --missing -n | grep -v '^ ' && tranche materialize +daily_orders --failed -n && tranche materialize orders --partition 2024-01-01
-plan: 4 steps (dry run: nothing is written)
+plan: 4 steps, 4 partitions of 2 assets (dry run: nothing is written)
 orders
 daily_orders 2024-01-01
 daily_orders 2024-01-02
 daily_orders 2024-01-03
-plan: 3 steps (dry run: nothing is written)
+plan: 3 steps, 3 partitions of 1 asset (dry run: nothing is written)
 daily_orders 2024-01-01
 daily_orders 2024-01-02
 daily_orders 2024-01-03
-plan: 0 steps (dry run: nothing is written)
+plan: 0 steps, 0 partitions of 0 assets (dry run: nothing is written)
 tranche: no asset of "orders" is partitioned: materialize it without --partition/--from/--to
 [exit 2]
 
