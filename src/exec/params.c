@@ -1,8 +1,7 @@
 /*
- * params.c — what one asset partition looks like to SQL and to commands: the
- * named parameters bound to statements and the slice predicate that selects
- * the partition's rows, and the asset partitions' state (materialized, failed,
- * in progress, missing) from instance storage.
+ * params.c — what one step (one partition, or a contiguous range of them) looks
+ * like to SQL and to commands: the named parameters bound to statements and the
+ * slice predicate that selects the step's rows.
  *
  * Invariant: partition values appear only as parameter values, never in the
  * slice text; the slice is built from the project's partition_expr (trusted

@@ -311,7 +311,7 @@ static int run_command(struct sx *r, size_t i, const tr_partition_params *pp, ch
 	int rc = 0;
 
 	*file = NULL;
-	/* one directory per step: .tranche/runs/RUN/ASSET/N */
+	/* one directory per step: .tranche/runs/RUN/ASSET/STEP-ATTEMPT */
 	tr_buf_addf(&dir, ".tranche/runs/%lld/%s/%zu-%u", (long long)r->env->run_id, a->name,
 		    r->step_id, (unsigned)r->s->attempts);
 	tr_buf_addf(&out, "%s/output.%s", tr_buf_str(&dir), format_of(a));
