@@ -190,6 +190,12 @@ typedef struct tr_load_result {
 	tr_table preview;     /* first preview_rows rows of the slice */
 	tr_table *metadata;   /* n_metadata tables, in order (NULL when none) */
 	size_t n_metadata;
+	/*
+	 * Informational: the load reused what this connection prepared for an
+	 * earlier load of the same query, table, slice and parameter types (the
+	 * DuckDB backend's fast path); the results are the same either way.
+	 */
+	int planned;
 } tr_load_result;
 
 /*

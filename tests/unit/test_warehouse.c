@@ -4,8 +4,13 @@
  * statements, cells rendered as DuckDB renders them and the text/CSV/JSON
  * writers, partitioned loads (replace, strays, column changes, failures
  * leaving the table as it was), unpartitioned, script and file loads, wipes,
- * checks, and an interrupt from another thread. Each test gets a fresh
- * directory under /tmp, removed afterwards, and a file warehouse in it.
+ * checks, and an interrupt from another thread. Then the fast path (loads
+ * that reuse a connection's load plan, tr_load_result.planned): the same
+ * results as the slow path, rows outside the slice, columns changed in the
+ * query or in the table by another connection, interrupts, big partitions,
+ * values rendered in C as DuckDB renders them, and two threads loading one
+ * table. Each test gets a fresh directory under /tmp, removed afterwards, and
+ * a file warehouse in it.
  */
 #include "testutil.h"
 
@@ -1226,6 +1231,629 @@ static void test_interrupt(void **state)
 	assert_string_equal(scalar(f, "SELECT 42"), "42");
 }
 
+/* ---- the fast path (a connection's load plans) ---------------------------- */
+
+/* a and b hold the same cells, names, types and flags */
+static void assert_same_table(const tr_table *a, const tr_table *b)
+{
+	size_t i = 0;
+
+	assert_int_equal(a->ncols, b->ncols);
+	assert_int_equal(a->nrows, b->nrows);
+	assert_int_equal(a->truncated, b->truncated);
+	for (i = 0; i < a->ncols; i++) {
+		assert_string_equal(a->names[i], b->names[i]);
+		assert_string_equal(a->types[i], b->types[i]);
+		assert_int_equal(a->numeric[i], b->numeric[i]);
+	}
+	for (i = 0; i < a->nrows * a->ncols; i++) {
+		if (!a->cells[i] || !b->cells[i])
+			assert_true(a->cells[i] == b->cells[i]);
+		else
+			assert_string_equal(a->cells[i], b->cells[i]);
+	}
+}
+
+static void assert_same_result(const tr_load_result *a, const tr_load_result *b)
+{
+	size_t i = 0;
+
+	assert_int_equal(a->row_count, b->row_count);
+	assert_int_equal(a->rows_deleted, b->rows_deleted);
+	assert_int_equal(a->stray_rows, b->stray_rows);
+	assert_int_equal(a->created, b->created);
+	assert_same_table(&a->preview, &b->preview);
+	assert_int_equal(a->n_metadata, b->n_metadata);
+	for (i = 0; i < a->n_metadata; i++)
+		assert_same_table(&a->metadata[i], &b->metadata[i]);
+}
+
+/*
+ * Rows of one day from a query whose text stays the same (so that the plan
+ * is reused) while $spread moves rows out of the slice: row i falls on day
+ * + i * spread, and $nulls rows have no day at all.
+ */
+#define SPREAD_QUERY                                                                       \
+	"SELECT CASE WHEN i >= 3 - $nulls THEN NULL\n"                                     \
+	"            ELSE ($partition_start + INTERVAL (i * $spread) DAY)::DATE END AS day,\n" \
+	"       'item' || i AS item, (10 * i)::BIGINT AS amount, {'k': i} AS extra\n"       \
+	"FROM range(3) t(i);"
+
+struct spread_load {
+	struct day_params dp;
+	tr_param params[5];
+	tr_named_sql meta[1];
+	tr_load load;
+};
+
+static tr_load *spread_load(struct spread_load *sl, const char *table, int day, long spread,
+			    long nulls)
+{
+	memset(sl, 0, sizeof(*sl));
+	memcpy(sl->params, day_params(&sl->dp, "k", 2024, 1, day), sizeof(sl->dp.p));
+	sl->params[3] = (tr_param){.name = "spread", .type = TR_PARAM_BIGINT, .value = spread};
+	sl->params[4] = (tr_param){.name = "nulls", .type = TR_PARAM_BIGINT, .value = nulls};
+	sl->meta[0] = (tr_named_sql){"days", "SELECT count(DISTINCT day) AS days, sum(amount) AS total "
+					     "FROM sales WHERE " DAY_SLICE};
+	sl->load.table = table;
+	sl->load.source = TR_LOAD_QUERY;
+	sl->load.query = SPREAD_QUERY;
+	sl->load.slice = DAY_SLICE;
+	sl->load.params = sl->params;
+	sl->load.n_params = 5;
+	sl->load.preview_rows = 2;
+	sl->load.metadata = sl->meta;
+	sl->load.n_metadata = 1;
+	return &sl->load;
+}
+
+static void test_fast_path_same_results(void **state)
+{
+	struct fixture *f = *state;
+	struct spread_load sl;
+	tr_load_result fast, slow;
+	tr_wconn *other = NULL;
+
+	/* the first load makes the table (slow), the next ones reuse the plan */
+	assert_ok(tr_wconn_load(f->c, spread_load(&sl, "sales", 1, 0, 0), &fast, &f->err), &f->err);
+	assert_int_equal(fast.created, 1);
+	assert_int_equal(fast.planned, 0);
+	tr_load_result_release(&fast);
+	assert_ok(tr_wconn_load(f->c, spread_load(&sl, "sales", 2, 0, 0), &fast, &f->err), &f->err);
+	assert_int_equal(fast.planned, 1);
+	assert_int_equal(fast.created, 0);
+	assert_int_equal(fast.row_count, 3);
+	assert_int_equal(fast.rows_deleted, 0);
+	assert_int_equal(fast.preview.nrows, 2);
+	assert_int_equal(fast.preview.truncated, 1);
+	assert_string_equal(fast.preview.names[3], "extra");
+	assert_string_equal(fast.preview.types[3], "STRUCT(k BIGINT)");
+	assert_string_equal(cell(&fast.preview, 1, 0), "2024-01-02");
+	assert_string_equal(cell(&fast.preview, 1, 3), "{'k': 1}");
+	assert_string_equal(cell(&fast.metadata[0], 0, 1), "30");
+	tr_load_result_release(&fast);
+
+	/* a new connection goes fast at once: the load was checked by another one */
+	assert_ok(tr_warehouse_connect(f->wh, &other, &f->err), &f->err);
+	assert_ok(tr_wconn_load(other, spread_load(&sl, "sales", 3, 0, 0), &slow, &f->err), &f->err);
+	assert_int_equal(slow.planned, 1);
+	tr_load_result_release(&slow);
+
+	/* the same partition again, fast on this connection, then slow: a SET may change
+	   anything, so every plan is checked again (on the slow path) */
+	assert_ok(tr_wconn_load(f->c, spread_load(&sl, "sales", 2, 0, 0), &fast, &f->err), &f->err);
+	assert_int_equal(fast.planned, 1);
+	assert_int_equal(fast.rows_deleted, 3);
+	assert_ok(tr_wconn_query(other, "SET TimeZone = 'UTC'", NULL, 0, 0, NULL, &f->err),
+		  &f->err);
+	assert_ok(tr_wconn_load(other, spread_load(&sl, "sales", 2, 0, 0), &slow, &f->err), &f->err);
+	assert_int_equal(slow.planned, 0);
+	assert_same_result(&fast, &slow);
+	tr_load_result_release(&fast);
+	tr_load_result_release(&slow);
+	/* and checked again, fast on both */
+	assert_ok(tr_wconn_load(f->c, spread_load(&sl, "sales", 2, 0, 0), &fast, &f->err), &f->err);
+	assert_int_equal(fast.planned, 1);
+	tr_load_result_release(&fast);
+
+	/* no preview asked, no result wanted: still fast (a plan of its own) */
+	sl.load.preview_rows = 0;
+	assert_ok(tr_wconn_load(f->c, &sl.load, &fast, &f->err), &f->err);
+	assert_int_equal(fast.planned, 1);
+	assert_int_equal(fast.preview.ncols, 0);
+	tr_load_result_release(&fast);
+	assert_ok(tr_wconn_load(f->c, &sl.load, &fast, &f->err), &f->err);
+	assert_int_equal(fast.planned, 1);
+	assert_int_equal(fast.preview.ncols, 0);
+	tr_load_result_release(&fast);
+	assert_ok(tr_wconn_load(f->c, spread_load(&sl, "sales", 3, 0, 0), NULL, &f->err), &f->err);
+
+	/* more preview rows than rows: not truncated */
+	spread_load(&sl, "sales", 3, 0, 0);
+	sl.load.preview_rows = 5000;
+	assert_ok(tr_wconn_load(f->c, &sl.load, &fast, &f->err), &f->err);
+	assert_int_equal(fast.planned, 1);
+	assert_int_equal(fast.preview.nrows, 3);
+	assert_int_equal(fast.preview.truncated, 0);
+	tr_load_result_release(&fast);
+
+	assert_string_equal(scalar(f, "SELECT count(*) || ' ' || count(DISTINCT day) || ' ' || "
+				      "sum(amount) FROM sales"),
+			    "9 3 90");
+	/* nothing left behind, and the other connection's load planned too */
+	assert_int_equal(count_of(f, "SELECT count(*) FROM duckdb_tables() WHERE temporary"), 0);
+	assert_ok(tr_wconn_load(other, spread_load(&sl, "sales", 2, 0, 0), &slow, &f->err), &f->err);
+	assert_int_equal(slow.planned, 1);
+	tr_load_result_release(&slow);
+	tr_wconn_close(other);
+}
+
+static void test_fast_path_outside_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct spread_load sl;
+	tr_load_result r;
+
+	assert_ok(tr_wconn_load(f->c, spread_load(&sl, "sales", 1, 0, 0), NULL, &f->err), &f->err);
+	assert_ok(tr_wconn_load(f->c, spread_load(&sl, "sales", 2, 0, 0), &r, &f->err), &f->err);
+	assert_int_equal(r.planned, 1);
+	tr_load_result_release(&r);
+
+	/* rows 1 and 2 fall on the next days: refused, counted, nothing written */
+	assert_int_equal(tr_wconn_load(f->c, spread_load(&sl, "sales", 1, 1, 0), &r, &f->err),
+			 TR_EINVAL);
+	assert_string_equal(f->err.msg,
+			    "2 of the 3 rows fall outside the partition being written (slice: " DAY_SLICE
+			    "): fix the query or set outside_rows: drop");
+	assert_int_equal(r.stray_rows, 2);
+	assert_int_equal(r.row_count, 0);
+	assert_null(r.metadata);
+	/* a row without a day is outside too */
+	assert_int_equal(tr_wconn_load(f->c, spread_load(&sl, "sales", 1, 0, 1), &r, &f->err),
+			 TR_EINVAL);
+	assert_contains(f->err.msg, "1 of the 3 rows fall outside");
+	assert_int_equal(r.stray_rows, 1);
+	assert_string_equal(scalar(f, "SELECT count(*) || ' ' || sum(amount) FROM sales"), "6 60");
+
+	/* the same as drop: the rows in the slice written, the others counted */
+	spread_load(&sl, "sales", 1, 1, 1);
+	sl.load.drop_outside = 1;
+	assert_ok(tr_wconn_load(f->c, &sl.load, &r, &f->err), &f->err);
+	assert_int_equal(r.planned, 1);
+	assert_int_equal(r.stray_rows, 2);
+	assert_int_equal(r.row_count, 1);
+	assert_int_equal(r.rows_deleted, 3);
+	assert_int_equal(r.preview.nrows, 1);
+	assert_int_equal(r.preview.truncated, 0);
+	assert_string_equal(cell(&r.preview, 0, 1), "item0");
+	assert_string_equal(cell(&r.metadata[0], 0, 0), "1");
+	tr_load_result_release(&r);
+	/* every row outside: none written, none in the preview */
+	spread_load(&sl, "sales", 2, 0, 3);
+	sl.load.drop_outside = 1;
+	assert_ok(tr_wconn_load(f->c, &sl.load, &r, &f->err), &f->err);
+	assert_int_equal(r.planned, 1);
+	assert_int_equal(r.stray_rows, 3);
+	assert_int_equal(r.row_count, 0);
+	assert_int_equal(r.rows_deleted, 3);
+	assert_int_equal(r.preview.ncols, 4);
+	assert_int_equal(r.preview.nrows, 0);
+	tr_load_result_release(&r);
+	assert_string_equal(scalar(f, "SELECT count(*) || ' ' || sum(amount) FROM sales"), "1 0");
+}
+
+static void test_fast_path_columns_change(void **state)
+{
+	struct fixture *f = *state;
+	struct day_params dp;
+	tr_load load;
+	tr_load_result r;
+
+	exec_sql(f, "CREATE TABLE src AS SELECT DATE '2024-01-01' + i::INTEGER AS day, i AS n "
+		    "FROM range(5) t(i)");
+	memset(&load, 0, sizeof(load));
+	load.table = "copy";
+	load.source = TR_LOAD_QUERY;
+	load.query = "SELECT * FROM src WHERE " DAY_SLICE;
+	load.slice = DAY_SLICE;
+	load.n_params = 3;
+	load.preview_rows = 3;
+	load.params = day_params(&dp, "k", 2024, 1, 1);
+	assert_ok(tr_wconn_load(f->c, &load, NULL, &f->err), &f->err);
+	load.params = day_params(&dp, "k", 2024, 1, 2);
+	assert_ok(tr_wconn_load(f->c, &load, &r, &f->err), &f->err);
+	assert_int_equal(r.planned, 1);
+	tr_load_result_release(&r);
+
+	/* the query's text is the same, its columns are not: refused as on the slow path */
+	exec_sql(f, "ALTER TABLE src ADD COLUMN note VARCHAR DEFAULT 'x'");
+	load.params = day_params(&dp, "k", 2024, 1, 3);
+	assert_int_equal(tr_wconn_load(f->c, &load, &r, &f->err), TR_EINVAL);
+	assert_string_equal(f->err.msg,
+			    "columns changed: added note VARCHAR: set on_schema_change: "
+			    "add_columns to add new columns, or wipe the asset to rebuild it");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM copy"), 2);
+	/* added, then fast again with the new column */
+	load.add_columns = 1;
+	assert_ok(tr_wconn_load(f->c, &load, &r, &f->err), &f->err);
+	assert_int_equal(r.planned, 0);
+	tr_load_result_release(&r);
+	load.params = day_params(&dp, "k", 2024, 1, 4);
+	assert_ok(tr_wconn_load(f->c, &load, &r, &f->err), &f->err);
+	assert_int_equal(r.planned, 1);
+	assert_int_equal(r.preview.ncols, 3);
+	assert_string_equal(r.preview.names[2], "note");
+	assert_string_equal(cell(&r.preview, 0, 2), "x");
+	tr_load_result_release(&r);
+	assert_int_equal(count_of(f, "SELECT count(note) FROM copy"), 2);
+
+	/* a retyped column in the source: refused even with add_columns */
+	exec_sql(f, "ALTER TABLE src ALTER COLUMN n TYPE INTEGER");
+	load.params = day_params(&dp, "k", 2024, 1, 5);
+	assert_int_equal(tr_wconn_load(f->c, &load, &r, &f->err), TR_EINVAL);
+	assert_contains(f->err.msg, "columns changed: n BIGINT -> INTEGER");
+
+	/* a new query text, its columns in another order: its own plan, the table's order */
+	load.query = "SELECT note, n::BIGINT AS n, day FROM src WHERE " DAY_SLICE;
+	assert_ok(tr_wconn_load(f->c, &load, &r, &f->err), &f->err);
+	assert_int_equal(r.planned, 0);
+	tr_load_result_release(&r);
+	assert_ok(tr_wconn_load(f->c, &load, &r, &f->err), &f->err);
+	assert_int_equal(r.planned, 1);
+	assert_string_equal(r.preview.names[0], "day");
+	assert_string_equal(cell(&r.preview, 0, 1), "4");
+	tr_load_result_release(&r);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM copy"), 5);
+}
+
+static void test_fast_path_table_changed(void **state)
+{
+	struct fixture *f = *state;
+	tr_wconn *other = NULL;
+	tr_load_result r;
+
+	assert_ok(tr_warehouse_connect(f->wh, &other, &f->err), &f->err);
+	assert_ok(load_day(f, "sales", "2024-01-01", 1, 100, NULL), &f->err);
+	assert_ok(load_day(f, "sales", "2024-01-02", 2, 200, &r), &f->err);
+	assert_int_equal(r.planned, 1);
+	tr_load_result_release(&r);
+
+	/* dropped by another connection: made again */
+	assert_ok(tr_wconn_query(other, "DROP TABLE sales", NULL, 0, 0, NULL, &f->err), &f->err);
+	assert_ok(load_day(f, "sales", "2024-01-03", 3, 300, &r), &f->err);
+	assert_int_equal(r.created, 1);
+	assert_int_equal(r.planned, 0);
+	tr_load_result_release(&r);
+	assert_ok(load_day(f, "sales", "2024-01-04", 4, 400, &r), &f->err);
+	assert_int_equal(r.planned, 1);
+	tr_load_result_release(&r);
+
+	/* a column added by another connection: the load says the query lacks it */
+	assert_ok(tr_wconn_query(other, "ALTER TABLE sales ADD COLUMN note VARCHAR", NULL, 0, 0,
+				 NULL, &f->err),
+		  &f->err);
+	assert_int_equal(load_day(f, "sales", "2024-01-05", 5, 500, &r), TR_EINVAL);
+	assert_contains(f->err.msg, "columns changed: removed note");
+	assert_ok(tr_wconn_query(other, "ALTER TABLE sales DROP COLUMN note", NULL, 0, 0, NULL,
+				 &f->err),
+		  &f->err);
+	/* retyped on this very connection */
+	exec_sql(f, "ALTER TABLE sales ALTER COLUMN amount TYPE DOUBLE");
+	assert_int_equal(load_day(f, "sales", "2024-01-05", 5, 500, &r), TR_EINVAL);
+	assert_contains(f->err.msg, "columns changed: amount DOUBLE -> BIGINT");
+	exec_sql(f, "ALTER TABLE sales ALTER COLUMN amount TYPE BIGINT");
+	assert_ok(load_day(f, "sales", "2024-01-05", 5, 500, &r), &f->err);
+	assert_int_equal(r.planned, 0);
+	tr_load_result_release(&r);
+
+	/* wiped whole by another connection: made again */
+	assert_ok(tr_wconn_wipe(other, "sales", NULL, NULL, 0, NULL, &f->err), &f->err);
+	assert_ok(load_day(f, "sales", "2024-01-06", 6, 600, &r), &f->err);
+	assert_int_equal(r.created, 1);
+	tr_load_result_release(&r);
+	/* a wipe of a slice changes no columns: the plan stays */
+	assert_ok(load_day(f, "sales", "2024-01-07", 7, 700, &r), &f->err);
+	assert_int_equal(r.planned, 1);
+	tr_load_result_release(&r);
+	{
+		struct day_params dp;
+
+		assert_ok(tr_wconn_wipe(other, "sales", DAY_SLICE,
+					day_params(&dp, "2024-01-06", 2024, 1, 6), 3, NULL, &f->err),
+			  &f->err);
+	}
+	assert_ok(load_day(f, "sales", "2024-01-08", 8, 800, &r), &f->err);
+	assert_int_equal(r.planned, 1);
+	tr_load_result_release(&r);
+	assert_string_equal(scalar(f, "SELECT count(*) || ' ' || min(day) FROM sales"),
+			    "6 2024-01-07");
+	tr_wconn_close(other);
+}
+
+static void test_fast_path_interrupt(void **state)
+{
+	struct fixture *f = *state;
+	struct interrupter in = {f->c, 200};
+	struct day_params dp;
+	tr_param params[4];
+	pthread_t thread;
+	tr_load load;
+	tr_load_result r;
+	int rc = 0;
+
+	memset(&load, 0, sizeof(load));
+	memcpy(params, day_params(&dp, "k", 2024, 1, 1), sizeof(dp.p));
+	params[3] = (tr_param){.name = "n", .type = TR_PARAM_BIGINT, .value = 1};
+	load.table = "sales";
+	load.source = TR_LOAD_QUERY;
+	load.query = "SELECT $partition_start::DATE AS day, 'x' AS item, count(*) AS amount"
+		     " FROM range($n) a, range($n) b";
+	load.slice = DAY_SLICE;
+	load.params = params;
+	load.n_params = 4;
+	load.preview_rows = 1;
+	assert_ok(tr_wconn_load(f->c, &load, NULL, &f->err), &f->err);
+	assert_ok(tr_wconn_load(f->c, &load, &r, &f->err), &f->err);
+	assert_int_equal(r.planned, 1);
+	assert_int_equal(r.rows_deleted, 1);
+	tr_load_result_release(&r);
+
+	params[3].value = 100000000;
+	assert_int_equal(pthread_create(&thread, NULL, interrupt_later, &in), 0);
+	rc = tr_wconn_load(f->c, &load, &r, &f->err);
+	pthread_join(thread, NULL);
+	assert_int_equal(rc, TR_EIO);
+	assert_string_equal(f->err.msg, "running the query: interrupted");
+	assert_string_equal(scalar(f, "SELECT count(*) || ' ' || sum(amount) FROM sales"), "1 1");
+	/* the plan survives: the next load is fast and not interrupted */
+	params[3].value = 2;
+	assert_ok(tr_wconn_load(f->c, &load, &r, &f->err), &f->err);
+	assert_int_equal(r.planned, 1);
+	assert_string_equal(cell(&r.preview, 0, 2), "4");
+	tr_load_result_release(&r);
+}
+
+/* The fast path renders plain values itself: as DuckDB does, else DuckDB does. */
+static void test_fast_path_preview_text(void **state)
+{
+	struct fixture *f = *state;
+	struct day_params dp;
+	tr_param params[4];
+	tr_load load;
+	tr_load_result fast, slow;
+	tr_wconn *other = NULL;
+	long odd = 0;
+
+	memset(&load, 0, sizeof(load));
+	load.table = "kinds";
+	load.source = TR_LOAD_QUERY;
+	load.query =
+		"SELECT $partition_start::DATE AS day, v.*,\n"
+		"       CASE $odd WHEN 1 THEN DATE 'infinity' WHEN 2 THEN DATE '10000-01-02'\n"
+		"                 WHEN 3 THEN DATE '0001-01-01' - 1 ELSE DATE '2000-02-29' END AS d2,\n"
+		"       CASE $odd WHEN 4 THEN TIMESTAMP '10000-01-01 00:00:00.1'\n"
+		"                 ELSE TIMESTAMP '0001-01-01 00:00:00' END AS ts2\n"
+		"FROM (VALUES\n"
+		"  (true, (-5)::TINYINT, (-300)::SMALLINT, (-70000)::INTEGER,\n"
+		"   (-9223372036854775807 - 1)::BIGINT, 255::UTINYINT, 65535::USMALLINT,\n"
+		"   4294967295::UINTEGER, 18446744073709551615::UBIGINT, 'naïve \"x\" ''y''',\n"
+		"   DATE '1969-12-31', TIMESTAMP '2024-01-01 01:02:03.00012'),\n"
+		"  (false, NULL, 0, 0, 0, 0, 0, 0, 0, '', DATE '0001-01-01',\n"
+		"   TIMESTAMP '1969-12-31 23:59:59.999999'),\n"
+		"  (NULL, 1, 1, 1, 1, 1, 1, 1, 1, NULL, NULL, TIMESTAMP '2024-01-01 00:00:00.5')\n"
+		") v(b, ti, si, i, bi, uti, usi, ui, ubi, s, d, ts)";
+	load.slice = DAY_SLICE;
+	load.params = params;
+	load.n_params = 4;
+	load.preview_rows = 5;
+	assert_ok(tr_warehouse_connect(f->wh, &other, &f->err), &f->err);
+	for (odd = 0; odd <= 4; odd++) {
+		memcpy(params, day_params(&dp, "k", 2024, 1, 1 + (int)odd), sizeof(dp.p));
+		params[3] = (tr_param){.name = "odd", .type = TR_PARAM_BIGINT, .value = odd};
+		/* on f->c the first load plans and the next ones are fast */
+		assert_ok(tr_wconn_load(f->c, &load, &fast, &f->err), &f->err);
+		tr_load_result_release(&fast);
+		assert_ok(tr_wconn_load(f->c, &load, &fast, &f->err), &f->err);
+		assert_int_equal(fast.planned, 1);
+		assert_int_equal(fast.preview.nrows, 3);
+		/* another connection, loading slow (after a SET: see test_fast_path_same_results),
+		   reads the preview from the table */
+		assert_ok(tr_wconn_query(other, "SET TimeZone = 'UTC'", NULL, 0, 0, NULL, &f->err),
+			  &f->err);
+		assert_ok(tr_wconn_load(other, &load, &slow, &f->err), &f->err);
+		assert_int_equal(slow.planned, 0);
+		assert_same_result(&fast, &slow);
+		if (odd == 0) {
+			assert_string_equal(cell(&fast.preview, 0, 5), "-9223372036854775808");
+			assert_string_equal(cell(&fast.preview, 0, 9), "18446744073709551615");
+			assert_string_equal(cell(&fast.preview, 0, 10), "naïve \"x\" 'y'");
+			assert_string_equal(cell(&fast.preview, 0, 12), "2024-01-01 01:02:03.00012");
+			assert_string_equal(cell(&fast.preview, 1, 12), "1969-12-31 23:59:59.999999");
+			assert_string_equal(cell(&fast.preview, 2, 12), "2024-01-01 00:00:00.5");
+			assert_null(cell(&fast.preview, 2, 1));
+		}
+		tr_load_result_release(&fast);
+		tr_load_result_release(&slow);
+	}
+	tr_wconn_close(other);
+}
+
+/* Big partitions read their preview from the table: the same as the slow path. */
+static void test_fast_path_big_partition(void **state)
+{
+	struct fixture *f = *state;
+	struct day_params dp;
+	tr_param params[4];
+	tr_load load;
+	tr_load_result fast, slow;
+	tr_wconn *other = NULL;
+
+	memset(&load, 0, sizeof(load));
+	memcpy(params, day_params(&dp, "k", 2024, 1, 1), sizeof(dp.p));
+	params[3] = (tr_param){.name = "n", .type = TR_PARAM_BIGINT, .value = 5000};
+	load.table = "big";
+	load.source = TR_LOAD_QUERY;
+	/* every tenth row on the next day, dropped */
+	load.query = "SELECT ($partition_start + INTERVAL (i % 10 = 9) DAY)::DATE AS day, i,\n"
+		     "       'row ' || i AS label\n"
+		     "FROM range($n) t(i) ORDER BY i";
+	load.slice = DAY_SLICE;
+	load.params = params;
+	load.n_params = 4;
+	load.preview_rows = 3;
+	load.drop_outside = 1;
+	assert_ok(tr_wconn_load(f->c, &load, &slow, &f->err), &f->err);
+	assert_int_equal(slow.row_count, 4500);
+	tr_load_result_release(&slow);
+	assert_ok(tr_wconn_load(f->c, &load, &fast, &f->err), &f->err);
+	assert_int_equal(fast.planned, 1);
+	assert_int_equal(fast.rows_deleted, 4500);
+	assert_int_equal(fast.row_count, 4500);
+	assert_int_equal(fast.stray_rows, 500);
+	assert_int_equal(fast.preview.nrows, 3);
+	assert_int_equal(fast.preview.truncated, 1);
+	assert_string_equal(cell(&fast.preview, 2, 2), "row 2");
+	assert_ok(tr_warehouse_connect(f->wh, &other, &f->err), &f->err);
+	assert_ok(tr_wconn_query(other, "SET TimeZone = 'UTC'", NULL, 0, 0, NULL, &f->err),
+		  &f->err);
+	assert_ok(tr_wconn_load(other, &load, &slow, &f->err), &f->err);
+	assert_int_equal(slow.planned, 0);
+	assert_same_result(&fast, &slow);
+	tr_load_result_release(&fast);
+	tr_load_result_release(&slow);
+
+	/* small again: the next load keeps its preview while inserting */
+	params[3].value = 2;
+	assert_ok(tr_wconn_load(f->c, &load, &fast, &f->err), &f->err);
+	assert_int_equal(fast.planned, 1);
+	assert_int_equal(fast.row_count, 2);
+	tr_load_result_release(&fast);
+	assert_ok(tr_wconn_load(f->c, &load, &fast, &f->err), &f->err);
+	assert_int_equal(fast.planned, 1);
+	assert_int_equal(fast.preview.nrows, 2);
+	assert_int_equal(fast.preview.truncated, 0);
+	assert_string_equal(cell(&fast.preview, 1, 2), "row 1");
+	tr_load_result_release(&fast);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM big"), 2);
+	tr_wconn_close(other);
+}
+
+/* Values rendered in C (plain types) read as DuckDB's own CAST(x AS VARCHAR). */
+static void test_plain_rendering(void **state)
+{
+	struct fixture *f = *state;
+	const char *values[] = {
+		"true", "false", "(-128)::TINYINT", "127::TINYINT", "(-32768)::SMALLINT",
+		"(-2147483648)::INTEGER", "(-9223372036854775807 - 1)::BIGINT",
+		"9223372036854775807::BIGINT", "255::UTINYINT", "65535::USMALLINT",
+		"4294967295::UINTEGER", "18446744073709551615::UBIGINT", "''", "'naïve \"x\" ''y'''",
+		"chr(10) || 'tab' || chr(9)", "DATE '0001-01-01'", "DATE '9999-12-31'",
+		"DATE '1970-01-01'", "DATE '1969-12-31'", "DATE '2024-02-29'",
+		"DATE '0001-01-01' - 1", "DATE '9999-12-31' + 1", "'infinity'::DATE",
+		"'-infinity'::DATE", "TIMESTAMP '1969-12-31 23:59:59.999999'",
+		"TIMESTAMP '1970-01-01 00:00:00'", "TIMESTAMP '0001-01-01 00:00:00.000001'",
+		"TIMESTAMP '9999-12-31 23:59:59.1'", "TIMESTAMP '2024-01-01 12:34:56.123456'",
+		"TIMESTAMP '2024-01-01 12:34:56.12'", "TIMESTAMP '1900-03-01 00:00:00.05'",
+		"'infinity'::TIMESTAMP", "'-infinity'::TIMESTAMP",
+		"TIMESTAMP '0001-01-01 00:00:00' - INTERVAL 1 SECOND",
+		"TIMESTAMP '9999-12-31 23:59:59' + INTERVAL 1 SECOND", "NULL::DATE", "NULL::BIGINT",
+		"'{\"a\": 1}'::JSON",
+	};
+	size_t i = 0;
+
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char sql[300];
+		tr_table t;
+
+		/* the first column is plain (rendered here), the second already text */
+		snprintf(sql, sizeof(sql), "SELECT v, v::VARCHAR FROM (SELECT %s AS v)", values[i]);
+		assert_ok(tr_wconn_query(f->c, sql, NULL, 0, 10, &t, &f->err), &f->err);
+		if (!cell(&t, 0, 0) || !cell(&t, 0, 1))
+			assert_true(cell(&t, 0, 0) == cell(&t, 0, 1));
+		else if (strcmp(cell(&t, 0, 0), cell(&t, 0, 1)) != 0)
+			fail_msg("%s: rendered \"%s\", DuckDB says \"%s\"", values[i], cell(&t, 0, 0),
+				 cell(&t, 0, 1));
+		tr_table_release(&t);
+	}
+}
+
+/* Threads loading days of one table that exists: fast, no conflicts. */
+struct day_loader {
+	tr_warehouse *wh;
+	int first_day, days, step;
+	int failures, planned;
+	tr_error err;
+};
+
+static void *load_some_days(void *arg)
+{
+	struct day_loader *l = arg;
+	tr_wconn *c = NULL;
+	int d = 0;
+
+	if (tr_warehouse_connect(l->wh, &c, &l->err) != 0) {
+		l->failures++;
+		return NULL;
+	}
+	for (d = l->first_day; d < l->first_day + l->days * l->step; d += l->step) {
+		struct day_params dp;
+		tr_load load;
+		tr_load_result r;
+
+		memset(&load, 0, sizeof(load));
+		load.table = "mart.parallel";
+		load.source = TR_LOAD_QUERY;
+		load.query = "SELECT $partition_start::DATE AS day, range AS v FROM range(1000)";
+		load.slice = DAY_SLICE;
+		load.params = day_params(&dp, "day", 2024, 1, d);
+		load.n_params = 3;
+		load.preview_rows = 10;
+		if (tr_wconn_load(c, &load, &r, &l->err) != 0) {
+			l->failures++;
+			continue;
+		}
+		l->planned += r.planned;
+		if (r.row_count != 1000 || r.preview.nrows != 10)
+			l->failures++;
+		tr_load_result_release(&r);
+	}
+	tr_wconn_close(c);
+	return NULL;
+}
+
+static void test_fast_path_parallel(void **state)
+{
+	struct fixture *f = *state;
+	struct day_loader loaders[2];
+	pthread_t threads[2];
+	int i = 0, round = 0;
+
+	/* the table exists; two threads load interleaved days, then load them all again */
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 2; i++) {
+			memset(&loaders[i], 0, sizeof(loaders[i]));
+			loaders[i].wh = f->wh;
+			loaders[i].first_day = 1 + i;
+			loaders[i].days = 14;
+			loaders[i].step = 2;
+			assert_int_equal(pthread_create(&threads[i], NULL, load_some_days, &loaders[i]),
+					 0);
+		}
+		for (i = 0; i < 2; i++) {
+			pthread_join(threads[i], NULL);
+			if (loaders[i].failures)
+				fail_msg("thread %d: %d failed loads: %s", i, loaders[i].failures,
+					 loaders[i].err.msg);
+			/* the first load of each connection plans, unless the table was made */
+			if (loaders[i].planned < 12)
+				fail_msg("thread %d: %d of 14 loads planned", i, loaders[i].planned);
+		}
+	}
+	assert_string_equal(scalar(f, "SELECT count(*) || ' ' || count(DISTINCT day) || ' ' || "
+				      "min(day) || ' ' || max(day) FROM mart.parallel"),
+			    "28000 28 2024-01-01 2024-01-28");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1251,6 +1879,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_path_same_results, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_path_outside_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_path_columns_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_path_table_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_path_interrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_path_preview_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_path_big_partition, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plain_rendering, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_path_parallel, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
