@@ -3,7 +3,7 @@
 #   make test       install dependencies, build, run every test, then again under ASan+UBSan
 #   make check      run the suite once (no dependency install, no sanitizers)
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer only
-#   make bench      benchmarks, printing figures
+#   make bench      benchmarks, printing figures (BENCH=backfill: bench/bench_backfill.c alone)
 #   make demo       install, build and run the main example end to end
 #   make deps       install dependencies (Debian packages, DuckDB from npm)
 
@@ -97,8 +97,9 @@ test: deps
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
 	@tests/run.sh $(BUILD) build-asan
 
-bench: deps all $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do $$b || exit 1; done
+BENCH_RUN := $(if $(BENCH),$(BENCH:%=$(BUILD)/bench/bench_%),$(BENCH_BIN))
+bench: deps all $(BENCH_RUN)
+	@for b in $(BENCH_RUN); do $$b || exit 1; done
 
 demo: deps all
 	@scripts/demo.sh $(BUILD)
