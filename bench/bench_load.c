@@ -14,9 +14,12 @@
  * partition loaded again). tranche loads ask for a 10-row preview, as the
  * executor does.
  *
- * Figures: µs of wall time per load, best of ROUNDS fresh databases (this
- * machine is shared: the best round is the least disturbed), and the
- * process's CPU time (all threads, DuckDB's included) per load in that round.
+ * First "steady": one thread, a tranche load and a bare load in turn, the
+ * medians (the figures least disturbed by a busy machine), after warm-up
+ * loads, so without the first load that creates the table. Then the passes:
+ * µs of wall time per load, best of ROUNDS fresh databases (the best round
+ * is the least disturbed), and the process's CPU time (all threads, DuckDB's
+ * included) per load in that round.
  * Storage: a file on disk, where every COMMIT waits for DuckDB's fsync of the
  * WAL, and the same on /dev/shm (tmpfs: fsync is free), which shows the CPU
  * cost alone. "bare/date" is the bare transaction with the DELETE's parameters
@@ -313,6 +316,134 @@ static void bench(const char *dir, const char *storage, const struct workload *w
 	}
 }
 
+/* ---- steady state, one thread, tranche and bare loads alternating --------- */
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), compare_doubles);
+	return v[n / 2];
+}
+
+/*
+ * The same partitions loaded by tranche and by the bare transaction (DELETE
+ * parameters bound as DATE for a DATE slice: the least DuckDB needs), one
+ * load of each in turn after a warm-up, so that a noisy machine disturbs both
+ * alike; medians of loads new partitions, then of the same loaded again.
+ */
+static void steady(const char *dir, const char *storage, const struct workload *w, int loads)
+{
+	char tpath[512], bpath[512], url[600], sql[1024];
+	double *tw = calloc((size_t)loads, sizeof(double)), *tc = calloc((size_t)loads, sizeof(double));
+	double *bw = calloc((size_t)loads, sizeof(double)), *bc = calloc((size_t)loads, sizeof(double));
+	duckdb_prepared_statement begin = NULL, commit = NULL, del = NULL, ins = NULL, st = NULL;
+	duckdb_connection conn = NULL;
+	duckdb_result res;
+	struct run run;
+	tr_wconn *c = NULL;
+	tr_error err = {0};
+	int warm = 5, pass = 0, i = 0;
+
+	if (!tw || !tc || !bw || !bc)
+		die("steady", "out of memory");
+	memset(&run, 0, sizeof(run));
+	run.w = w;
+	snprintf(tpath, sizeof(tpath), "%s/steady_tranche.duckdb", dir);
+	snprintf(bpath, sizeof(bpath), "%s/steady_bare.duckdb", dir);
+	snprintf(url, sizeof(url), "duckdb:%s", tpath);
+	if (tr_warehouse_open(url, NULL, &run.wh, &err) != 0 ||
+	    tr_warehouse_connect(run.wh, &c, &err) != 0)
+		die("open", err.msg);
+	if (duckdb_open(bpath, &run.db) == DuckDBError || duckdb_connect(run.db, &conn) == DuckDBError)
+		die("bare open", bpath);
+	snprintf(sql, sizeof(sql), "CREATE TABLE t AS SELECT * FROM (%s) LIMIT 0", w->query);
+	st = prep(conn, sql);
+	bind_window(st, START_US, w->step_us, 0);
+	must(duckdb_execute_prepared(st, &res), "CREATE", &res);
+	duckdb_destroy_prepare(&st);
+	begin = prep(conn, "BEGIN TRANSACTION");
+	commit = prep(conn, "COMMIT");
+	snprintf(sql, sizeof(sql), "DELETE FROM t WHERE %s", w->slice);
+	del = prep(conn, sql);
+	snprintf(sql, sizeof(sql), "INSERT INTO t %s", w->query);
+	ins = prep(conn, sql);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = -warm; i < loads; i++) {
+			int64_t start = START_US + (int64_t)(i + warm) * w->step_us;
+			tr_param params[3];
+			tr_load load;
+			tr_load_result r;
+			double t0 = now_us(), c0 = cpu_us();
+
+			memset(params, 0, sizeof(params));
+			params[0] = (tr_param){.name = "partition_key", .type = TR_PARAM_TEXT,
+					       .text = "k"};
+			params[1] = (tr_param){.name = "partition_start", .type = TR_PARAM_TIMESTAMP,
+					       .value = start};
+			params[2] = (tr_param){.name = "partition_end", .type = TR_PARAM_TIMESTAMP,
+					       .value = start + w->step_us};
+			memset(&load, 0, sizeof(load));
+			load.table = "t";
+			load.source = TR_LOAD_QUERY;
+			load.query = w->query;
+			load.slice = w->slice;
+			load.params = params;
+			load.n_params = 3;
+			load.preview_rows = 10;
+			if (tr_wconn_load(c, &load, &r, &err) != 0)
+				die("load", err.msg);
+			tr_load_result_release(&r);
+			if (i >= 0) {
+				tw[i] = now_us() - t0;
+				tc[i] = cpu_us() - c0;
+			}
+			t0 = now_us();
+			c0 = cpu_us();
+			must(duckdb_execute_prepared(begin, &res), "BEGIN", &res);
+			bind_window(del, start, w->step_us, w->step_us == DAY_US);
+			must(duckdb_execute_prepared(del, &res), "DELETE", &res);
+			bind_window(ins, start, w->step_us, 0);
+			must(duckdb_execute_prepared(ins, &res), "INSERT", &res);
+			must(duckdb_execute_prepared(commit, &res), "COMMIT", &res);
+			if (i >= 0) {
+				bw[i] = now_us() - t0;
+				bc[i] = cpu_us() - c0;
+			}
+		}
+		printf("%-8s %-6s steady  %-7s  tranche %6.0f us (cpu %6.0f)  bare%s %6.0f us "
+		       "(cpu %6.0f)  tranche/bare x%.2f, +%.0f us\n",
+		       w->name, storage, pass ? "replace" : "new", median(tw, loads),
+		       median(tc, loads), w->step_us == DAY_US ? "/date" : "", median(bw, loads),
+		       median(bc, loads), median(tw, loads) / median(bw, loads),
+		       median(tw, loads) - median(bw, loads));
+		fflush(stdout);
+	}
+	duckdb_destroy_prepare(&begin);
+	duckdb_destroy_prepare(&commit);
+	duckdb_destroy_prepare(&del);
+	duckdb_destroy_prepare(&ins);
+	duckdb_disconnect(&conn);
+	duckdb_close(&run.db);
+	tr_wconn_close(c);
+	tr_warehouse_close(run.wh);
+	free(tw);
+	free(tc);
+	free(bw);
+	free(bc);
+	unlink(tpath);
+	unlink(bpath);
+	snprintf(url, sizeof(url), "%s.wal", tpath);
+	unlink(url);
+	snprintf(url, sizeof(url), "%s.wal", bpath);
+	unlink(url);
+}
+
 int main(int argc, char **argv)
 {
 	char disk[] = "/tmp/tranche-bench-load-XXXXXX";
@@ -332,6 +463,16 @@ int main(int argc, char **argv)
 		return 1;
 	have_shm = stat("/dev/shm", &st) == 0 && mkdtemp(shm) != NULL;
 	printf("bench_load: us per load, best of %d rounds (wall; cpu = all threads)\n", rounds);
+	if (trivial.loads > 0) {
+		steady(disk, "disk", &trivial, trivial.loads);
+		if (have_shm)
+			steady(shm, "tmpfs", &trivial, trivial.loads);
+	}
+	if (rows.loads > 0) {
+		steady(disk, "disk", &rows, rows.loads);
+		if (have_shm)
+			steady(shm, "tmpfs", &rows, rows.loads);
+	}
 	if (trivial.loads > 0) {
 		bench(disk, "disk", &trivial, rounds);
 		if (have_shm)
