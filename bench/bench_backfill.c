@@ -17,11 +17,14 @@
  *      whole process, events recorded in the instance storage included.
  *      Goal: under 200 us per partition. The bare DuckDB cost of the same
  *      transactions is printed for context.
- * After goals 1 and 4, "anatomy" lines replay the statements tranche's DuckDB
- * warehouse runs for one partition load (src/warehouse/duckdb.c,
- * load_partitioned), each prepared and timed on its own in bare C, so that the
- * difference between tranche and the bare loop can be split into warehouse
- * statements and the rest (planning, events, status, start-up).
+ * After goals 1 and 4, "anatomy" lines replay the statements of the DuckDB
+ * warehouse's slow load path for one partition (src/warehouse/duckdb.c,
+ * load_partitioned: a table's first load, or after its columns changed), each
+ * prepared and timed on its own in bare C, next to the bare transaction and a
+ * leaner load (statements prepared once, no temp table: what the fast path
+ * does, near enough), so that each statement's cost is seen. The replay binds
+ * TIMESTAMP parameters, as the slow path did before it learnt to bind a DATE
+ * for a DATE column; a what-if line shows the DELETE with DATE parameters.
  *
  * Fairness: every row, in tranche and here, comes from one SQL text
  * (rows_sql) with $partition_start and $partition_end bound as TIMESTAMPs; it
@@ -42,7 +45,8 @@
  *   BENCH_GOALS=1,3   only these goals (goal 3 then builds its own table)
  *   BENCH_DIR=DIR     where the temporary projects go (default /tmp)
  *   BENCH_KEEP=1      keep them (the path is printed), for a closer look
- * The full run takes several minutes; docs/performance.md has the figures.
+ * The full run takes about 4 minutes on 2 cores (docs/performance.md has the
+ * figures, and how long each part takes); BENCH_QUICK=1, 6 to 15 seconds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,6 +117,8 @@ struct tally {
 	int pass, miss, unmeasured;
 };
 
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -121,7 +127,7 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void say(const char *fmt, ...)
+PRINTF_LIKE(1, 2) static void say(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -133,7 +139,7 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void die(const char *fmt, ...)
+PRINTF_LIKE(1, 2) static void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -183,7 +189,7 @@ static int cmp_double(const void *a, const void *b)
 
 static double median(const double *v, size_t n)
 {
-	double sorted[MAX_REPEAT];
+	double sorted[2 * MAX_REPEAT];
 
 	memcpy(sorted, v, n * sizeof(*v));
 	qsort(sorted, n, sizeof(*sorted), cmp_double);
@@ -601,7 +607,7 @@ static void check_same(const char *tranche_db, const char *bare_db)
 	    a[0], a[1]);
 }
 
-static void goal_line(struct tally *t, int pass, const char *fmt, ...)
+PRINTF_LIKE(3, 4) static void goal_line(struct tally *t, int pass, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -716,9 +722,11 @@ static void bare_loop(const char *db_path, const char *select_sql, const char *s
 /*
  * One partition as a program of its own would write it: open the database,
  * BEGIN; DELETE the slice; INSERT its rows; COMMIT, close. *out: all of it.
+ * cast_type: the DELETE compares the column with parameters cast to it (a
+ * DATE column's row groups are then skipped by their min/max), or NULL.
  */
 static void bare_one(const char *db_path, const char *select_sql, const char *slice_col,
-		     long long s, long long e, struct proc *out)
+		     const char *cast_type, long long s, long long e, struct proc *out)
 {
 	duckdb_database db = NULL;
 	duckdb_connection conn = NULL;
@@ -727,9 +735,15 @@ static void bare_one(const char *db_path, const char *select_sql, const char *sl
 
 	self_begin(out);
 	duck_open(db_path, &db, &conn);
-	snprintf(sql, sizeof(sql),
-		 "DELETE FROM t WHERE (%s) >= $partition_start AND (%s) < $partition_end",
-		 slice_col, slice_col);
+	if (cast_type)
+		snprintf(sql, sizeof(sql),
+			 "DELETE FROM t WHERE (%s) >= CAST($partition_start AS %s) AND (%s) < "
+			 "CAST($partition_end AS %s)",
+			 slice_col, cast_type, slice_col, cast_type);
+	else
+		snprintf(sql, sizeof(sql),
+			 "DELETE FROM t WHERE (%s) >= $partition_start AND (%s) < $partition_end",
+			 slice_col, slice_col);
 	del = duck_prepare(conn, sql);
 	snprintf(sql, sizeof(sql), "INSERT INTO t %s", select_sql);
 	ins = duck_prepare(conn, sql);
@@ -856,15 +870,14 @@ struct anatomy_in {
 };
 
 /*
- * Loads n partitions of table t twice over, in turn: with the statements of
- * tranche's load_partitioned (src/warehouse/duckdb.c), each prepared afresh
- * and timed, with the bare loop's prepared statements, and with a leaner load
- * (a what-if). Appending, the three load different new partitions (each an
+ * Loads n partitions of table t three ways, in turn: with the statements of
+ * the warehouse's slow load path (load_partitioned in src/warehouse/duckdb.c),
+ * each prepared afresh and timed; with the bare loop's prepared statements;
+ * and with a lean load (a what-if). Appending, the three load different new partitions (each an
  * empty slice); replacing, the same one. Prints mean ms per statement and the
- * what-ifs;
- * *tranche_ms and *bare_ms: mean per partition.
+ * what-ifs.
  */
-static void anatomy(const struct anatomy_in *in, double *tranche_ms, double *bare_ms)
+static void anatomy(const struct anatomy_in *in)
 {
 	duckdb_database db = NULL;
 	duckdb_connection conn = NULL;
@@ -1018,7 +1031,7 @@ static void anatomy(const struct anatomy_in *in, double *tranche_ms, double *bar
 	}
 	for (int i = 0; i < B_COUNT; i++)
 		all_bare += bare[i];
-	say("  anatomy: %-44s %8s %10s %6s", "tranche's statements, per partition", "ms",
+	say("  anatomy: %-44s %8s %10s %6s", "slow-path load statements, per partition", "ms",
 	    "(prepare)", "share");
 	for (int i = 0; i < A_COUNT; i++)
 		say("  anatomy: %-44s %8.3f %10.3f %5.1f%%", anatomy_names[i], sum[i] / (double)n,
@@ -1034,14 +1047,12 @@ static void anatomy(const struct anatomy_in *in, double *tranche_ms, double *bar
 		say("  anatomy: what if the slice cast the parameters to %s (not the column): "
 		    "bare DELETE %.3f ms instead of %.3f",
 		    in->cast_type, delete_cast / (double)n, bare[B_DELETE] / (double)n);
-	say("  anatomy: what if the load were BEGIN; DELETE; INSERT BY NAME <query>; count slice; "
-	    "preview; COMMIT, prepared once per run%s: %.3f ms",
+	say("  anatomy: lean load, prepared once: BEGIN; DELETE; INSERT BY NAME <query>; count "
+	    "slice; preview; COMMIT%s: %.3f ms",
 	    in->cast_type ? " (parameters cast)" : "", lean / (double)n);
-	*tranche_ms = all / (double)n;
-	*bare_ms = all_bare / (double)n;
-	say("  anatomy: tranche's load statements %.3f ms per partition vs the bare transaction "
-	    "%.3f ms (x%.2f), mean of %ld partitions",
-	    *tranche_ms, *bare_ms, *bare_ms > 0 ? *tranche_ms / *bare_ms : 0, n);
+	say("  anatomy: slow-path load %.3f ms per partition vs the bare transaction %.3f ms "
+	    "(x%.2f), mean of %ld partitions",
+	    all / (double)n, all_bare / (double)n, all_bare > 0 ? all / all_bare : 0, n);
 }
 
 /* ---- the goals ------------------------------------------------------------------ */
@@ -1062,7 +1073,7 @@ static void goal1(const struct config *cfg, struct shared *sh, struct tally *t)
 	char now[32], rows[1024], bare_db[PATH_MAX], proj[PATH_MAX], wh[PATH_MAX], jobs_buf[16];
 	const char *args[16];
 	struct proc bare = {0}, p1 = {0}, p2 = {0};
-	double a_tranche = 0, a_bare = 0, days = (double)cfg->days;
+	double days = (double)cfg->days;
 	long long n_rows = (long long)cfg->days * cfg->rows;
 	struct anatomy_in in;
 
@@ -1115,12 +1126,12 @@ static void goal1(const struct config *cfg, struct shared *sh, struct tally *t)
 	in.step_us = DAY_US;
 	say("  anatomy of one partition load, existing days of the %lld-row table replaced:",
 	    n_rows);
-	anatomy(&in, &a_tranche, &a_bare);
+	anatomy(&in);
 	in.append = 1;
 	say("  anatomy of one partition load, new days appended to the %lld-row table (as in a "
 	    "backfill):",
 	    n_rows);
-	anatomy(&in, &a_tranche, &a_bare);
+	anatomy(&in);
 
 	say("backfill %ld x %ld: bare C loop %.0f ms (%.2f ms/partition), CPU %.0f ms", cfg->days,
 	    cfg->rows, bare.wall_ms, bare.wall_ms / days, cpu_ms(&bare));
@@ -1128,9 +1139,6 @@ static void goal1(const struct config *cfg, struct shared *sh, struct tally *t)
 	    "%.2f (CPU %.2f)",
 	    cfg->days, cfg->rows, p1.wall_ms, p1.wall_ms / days, cpu_ms(&p1),
 	    p1.wall_ms / bare.wall_ms, cpu_ms(&p1) / cpu_ms(&bare));
-	say("backfill %ld x %ld: of tranche's %.2f ms/partition, its warehouse statements take "
-	    "%.2f (replayed, appending), the rest %.2f (planning, events, status, start-up)",
-	    cfg->days, cfg->rows, p1.wall_ms / days, a_tranche, p1.wall_ms / days - a_tranche);
 	goal_line(t, p1.wall_ms / bare.wall_ms <= GOAL_RATIO_JOBS1,
 		  "1 backfill --jobs 1 / bare loop = %.2f (want <= %.1f)",
 		  p1.wall_ms / bare.wall_ms, GOAL_RATIO_JOBS1);
@@ -1197,14 +1205,36 @@ static void goal2(const struct config *cfg, struct shared *sh, struct tally *t)
 		  p.wall_ms / full.wall_ms, GOAL_RATIO_SINGLE);
 }
 
+/* duration_ms of the newest materialization in an instance storage: the load
+   alone, as tranche times it; -1 if none. */
+static double last_duration_ms(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	double ms = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db,
+			       "SELECT json_extract(data, '$.duration_ms') FROM events WHERE type = "
+			       "'materialization' ORDER BY id DESC LIMIT 1",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		ms = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ms;
+}
+
 static void goal3(const struct config *cfg, struct shared *sh, struct tally *t)
 {
-	char now[32], key[16], full_db[PATH_MAX], jobs_buf[16], rows[1024];
+	char now[32], key[16], full_db[PATH_MAX], storage[PATH_MAX], jobs_buf[16], rows[1024];
 	const char *args[16];
 	double re[MAX_REPEAT], fresh[MAX_REPEAT], plan[MAX_REPEAT], boot[MAX_REPEAT];
-	double floor_ms[MAX_REPEAT], statement = 0, worst = 0;
+	double load[2 * MAX_REPEAT], floor_ms[MAX_REPEAT], floor_cast[MAX_REPEAT];
+	double statement = 0, worst = 0;
 	long n = cfg->repeat;
-	struct proc p = {0}, full = {0};
+	size_t n_load = 0;
+	struct proc p = {0}, full = {0}, one = {0};
 
 	say("goal 3: one day into the %lld-row table against a full refresh",
 	    (long long)cfg->days * cfg->rows);
@@ -1220,6 +1250,7 @@ static void goal3(const struct config *cfg, struct shared *sh, struct tally *t)
 		run_tranche_ok(cfg, sh->daily_project, now, args, &p);
 		ticker_stop();
 	}
+	path_join(storage, sizeof(storage), sh->daily_project, ".tranche/instance.db");
 	if (sh->full_db[0]) {
 		snprintf(full_db, sizeof(full_db), "%s", sh->full_db);
 	} else {
@@ -1250,11 +1281,14 @@ static void goal3(const struct config *cfg, struct shared *sh, struct tally *t)
 		day_key(key, sizeof(key), d);
 		run_tranche_ok(cfg, sh->daily_project, now, a, &p);
 		re[k] = p.wall_ms;
-		bare_one(full_db, rows, "day", s, s + DAY_US, &full);
-		floor_ms[k] = full.wall_ms;
-		say("  re-materialize %s: tranche %.1f ms (CPU %.1f); bare C open + transaction + "
-		    "close %.1f ms",
-		    key, p.wall_ms, cpu_ms(&p), full.wall_ms);
+		load[n_load++] = last_duration_ms(storage);
+		bare_one(full_db, rows, "day", NULL, s, s + DAY_US, &one);
+		floor_ms[k] = one.wall_ms;
+		bare_one(full_db, rows, "day", "DATE", s, s + DAY_US, &one);
+		floor_cast[k] = one.wall_ms;
+		say("  re-materialize %s: tranche %.1f ms (CPU %.1f, load %.0f ms); bare C open + "
+		    "transaction + close %.1f ms (DATE parameters: %.1f ms)",
+		    key, p.wall_ms, cpu_ms(&p), load[n_load - 1], floor_ms[k], floor_cast[k]);
 	}
 	/* new days: time moves on one day, and the new partition is loaded */
 	for (long k = 0; k < n; k++) {
@@ -1264,7 +1298,9 @@ static void goal3(const struct config *cfg, struct shared *sh, struct tally *t)
 		day_key(key, sizeof(key), cfg->days + k);
 		run_tranche_ok(cfg, sh->daily_project, now, a, &p);
 		fresh[k] = p.wall_ms;
-		say("  new day %s: tranche %.1f ms (CPU %.1f)", key, p.wall_ms, cpu_ms(&p));
+		load[n_load++] = last_duration_ms(storage);
+		say("  new day %s: tranche %.1f ms (CPU %.1f, load %.0f ms)", key, p.wall_ms,
+		    cpu_ms(&p), load[n_load - 1]);
 	}
 
 	say("  bare C: full refresh, CREATE OR REPLACE TABLE t AS all rows over the existing "
@@ -1282,9 +1318,13 @@ static void goal3(const struct config *cfg, struct shared *sh, struct tally *t)
 	say("one day: re-materialize an existing day: median %.1f ms of %ld", median(re, (size_t)n),
 	    n);
 	say("one day: load a new day: median %.1f ms of %ld", median(fresh, (size_t)n), n);
+	say("one day: the load alone, as tranche times it (duration_ms), all %zu runs: median "
+	    "%.0f ms (full refresh / that = %.0fx)",
+	    n_load, median(load, n_load), full.wall_ms / median(load, n_load));
 	say("one day: bare C, in process: open + one-day transaction + close: median %.1f ms "
-	    "(full refresh / that = %.0fx)",
-	    median(floor_ms, (size_t)n), full.wall_ms / median(floor_ms, (size_t)n));
+	    "(full refresh / that = %.0fx); with DATE parameters %.1f ms (%.0fx)",
+	    median(floor_ms, (size_t)n), full.wall_ms / median(floor_ms, (size_t)n),
+	    median(floor_cast, (size_t)n), full.wall_ms / median(floor_cast, (size_t)n));
 	say("one day: full refresh of %lld rows: %.0f ms; full refresh / tranche's one day = "
 	    "%.1fx",
 	    (long long)cfg->days * cfg->rows, full.wall_ms, full.wall_ms / worst);
@@ -1322,7 +1362,7 @@ static void goal4(const struct config *cfg, struct tally *t)
 	char now[32], proj[PATH_MAX], path[PATH_MAX], jobs_buf[16];
 	const char *args[16];
 	struct proc p = {0}, bare = {0};
-	double us = 0, bare_us = 0, a_tranche = 0, a_bare = 0, n = (double)cfg->tiny;
+	double us = 0, bare_us = 0, n = (double)cfg->tiny;
 	long long events = 0, runs = 0;
 	struct anatomy_in in;
 
@@ -1359,7 +1399,7 @@ static void goal4(const struct config *cfg, struct tally *t)
 	in.step_us = HOUR_US;
 	in.append = 1;
 	say("  anatomy of one partition load, new hours appended to the tiny table:");
-	anatomy(&in, &a_tranche, &a_bare);
+	anatomy(&in);
 
 	say("tiny %ld: tranche %.0f ms = %.0f us per partition, CPU %.0f us (events and status "
 	    "included)",
@@ -1367,9 +1407,6 @@ static void goal4(const struct config *cfg, struct tally *t)
 	say("tiny %ld: bare DuckDB transaction (BEGIN; DELETE; INSERT; COMMIT): %.0f ms = %.0f us "
 	    "per partition, CPU %.0f us; tranche - bare = %.0f us per partition",
 	    cfg->tiny, bare.wall_ms, bare_us, cpu_ms(&bare) * 1000 / n, us - bare_us);
-	say("tiny %ld: tranche's warehouse statements replayed: %.0f us; the rest (planning, "
-	    "events, status): %.0f us per partition",
-	    cfg->tiny, a_tranche * 1000, us - a_tranche * 1000);
 	goal_line(t, us < GOAL_US_PER_PARTITION,
 		  "4 orchestration: %.0f us per partition (want < %.0f)", us,
 		  GOAL_US_PER_PARTITION);
