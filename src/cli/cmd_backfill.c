@@ -782,7 +782,7 @@ int cmd_backfills(int argc, char **argv)
 		cli_columns_flush(&cols, &out);
 	} else {
 		tr_buf_adds(&out, "(no backfills yet: tranche backfill SELECTION --all, or a "
-				  "materialize of more than one partition)\n");
+				  "materialize of more than one partition of partitioned assets)\n");
 	}
 	rc = cli_write(&out);
 out:

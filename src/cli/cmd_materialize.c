@@ -1,7 +1,7 @@
 /*
  * cmd_materialize.c — `tranche materialize SELECTION [partition pick] [--dry-run]
  * [--jobs N] [--yes] [--json]`: runs the selected asset partitions and says
- * what happened. A request of more than one partition is recorded as a
+ * what happened. A request of more than one partition (of partitioned assets) is recorded as a
  * backfill (TR_BACKFILL_AUTO). The work — planning, confirmation, progress,
  * Ctrl-C, the summary — is cli_run's (cli_run.c), shared with `tranche backfill`.
  */

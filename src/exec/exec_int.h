@@ -95,12 +95,10 @@ struct step {
 	struct batch events;
 	char *error;         /* failed: why */
 	size_t checks_failed;
-	int64_t rows;
 };
 
 struct plan_asset {
 	int selected;
-	int has_steps;
 	tr_partitions *parts; /* NULL: unpartitioned */
 	tr_keyset keys;       /* partitions to run (unpartitioned: {0}) */
 	size_t first_step, n_steps;
@@ -129,8 +127,8 @@ struct plan {
 	char *selection, *pick; /* a resumed backfill's, for its runs */
 };
 
-int plan_build(const tr_project *p, tr_storage *st, const tr_run_request *req,
-	       const char *selection, tr_pick pick, struct plan *pl, tr_error *err);
+int plan_build(const tr_project *p, tr_storage *st, const tr_run_request *req, struct plan *pl,
+	       tr_error *err);
 /* Steps and edges from pl->pa[i].keys (after picks are resolved). */
 int plan_steps(const tr_project *p, struct plan *pl, tr_error *err);
 void plan_release(const tr_project *p, struct plan *pl);

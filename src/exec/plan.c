@@ -254,13 +254,12 @@ static int plan_resume(const tr_project *p, tr_storage *st, const tr_run_request
 	return rc;
 }
 
-int plan_build(const tr_project *p, tr_storage *st, const tr_run_request *req,
-	       const char *selection, tr_pick pick, struct plan *pl, tr_error *err)
+int plan_build(const tr_project *p, tr_storage *st, const tr_run_request *req, struct plan *pl,
+	       tr_error *err)
 {
 	unsigned char *selected;
 	int rc = 0;
 
-	(void)pick;
 	memset(pl, 0, sizeof(*pl));
 	pl->pa = calloc(p->n_assets ? p->n_assets : 1, sizeof(*pl->pa));
 	if (!pl->pa)
@@ -277,7 +276,7 @@ int plan_build(const tr_project *p, tr_storage *st, const tr_run_request *req,
 	selected = calloc(p->n_assets ? p->n_assets : 1, 1);
 	if (!selected)
 		return tr_error_set(err, TR_ENOMEM, "out of memory");
-	rc = tr_project_select(p, selection, selected, err);
+	rc = tr_project_select(p, req->selection, selected, err);
 	for (size_t k = 0; k < p->n_assets && !rc; k++) {
 		size_t i = p->order[k];
 
@@ -297,7 +296,7 @@ int plan_build(const tr_project *p, tr_storage *st, const tr_run_request *req,
 			rc = tr_error_set(err, TR_EINVAL,
 					  "no asset of \"%s\" is partitioned: materialize it without "
 					  "--partition/--from/--to",
-					  selection);
+					  req->selection);
 	}
 	free(selected);
 	return rc;

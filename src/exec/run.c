@@ -942,7 +942,7 @@ int tr_materialize(const tr_project *p, tr_storage *st, tr_warehouse *wh,
 	pthread_cond_init(&x.done_cv, NULL);
 	if (!req->dry_run && (rc = tr_storage_runs_reap(st, x.started_ms, NULL, err)))
 		goto out;
-	if ((rc = plan_build(p, st, req, req->selection, req->pick, &x.pl, err)) ||
+	if ((rc = plan_build(p, st, req, &x.pl, err)) ||
 	    (rc = plan_steps(p, &x.pl, err)) || (rc = plan_summary(p, &x.pl, report, err)))
 		goto out;
 	report->total = x.pl.n_steps;

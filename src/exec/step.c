@@ -578,18 +578,9 @@ int step_execute(const struct step_env *env, struct step *s, size_t step_id, tr_
 	}
 	if (!rc && canceled(env))
 		rc = tr_error_set(&serr, TR_EIO, "canceled");
-	for (int conflicts = 0; !rc || conflicts < 3; conflicts++) {
-		if (!rc)
-			rc = tr_wconn_load(env->conn, &load, &res, &serr);
-		/* two connections writing one table at once may meet in DuckDB's
-		   optimistic concurrency control: the transaction was rolled back
-		   whole, so it is simply done again */
-		if (!rc || canceled(env) || !strstr(serr.msg, "onflict"))
-			break;
-		tr_load_result_release(&res);
-		memset(&res, 0, sizeof(res));
-		rc = 0;
-	}
+	/* (two workers creating one table at once: the warehouse retries that) */
+	if (!rc)
+		rc = tr_wconn_load(env->conn, &load, &res, &serr);
 	if (rc && canceled(env)) {
 		/* not a failure: the partitions stay in progress until the run ends
 		   "canceled", which gives them back their previous status */
@@ -628,7 +619,6 @@ int step_execute(const struct step_env *env, struct step *s, size_t step_id, tr_
 		m.msg = batch_dup(&s->events, msg);
 		m.data = batch_keep(&s->events, data);
 		data = NULL;
-		s->rows = res.row_count;
 		rc = each_key(&r, add_materialization, &m);
 		if (rc) {
 			rc = tr_error_set(err, TR_ENOMEM, "out of memory");

@@ -57,7 +57,7 @@ tranche: unknown subcommand "backfill frobnicate" (valid: show, resume, cancel; 
 tranche.yaml
 
 $ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche backfills && tranche backfills --json && ls -A
-(no backfills yet: tranche backfill SELECTION --all, or a materialize of more than one partition)
+(no backfills yet: tranche backfill SELECTION --all, or a materialize of more than one partition of partitioned assets)
 []
 tranche.yaml
 
