@@ -90,15 +90,23 @@ typedef struct tr_backfill_policy {
 /*
  * A pool: a named concurrency limit (`pools:` at the top of the project file)
  * that assets join with `pool: NAME`. At most max_concurrency steps of the
- * pool's assets run at once, and when a rate is given (`rate: 5/minute`) at
- * most rate_count steps start in any window of rate_period_ms.
+ * pool's assets run at once, and for each rate (`rate: 5/minute`, or a list
+ * `rate: [5/minute, 25/day]`) at most count steps start in any window of
+ * period_ms. Rates count the starts of every run recorded in the instance
+ * storage, not only the current one: a day's quota holds across runs.
  */
+#define TR_POOL_MAX_RATES 4
+typedef struct tr_rate {
+	int64_t count;     /* 1..1000000 */
+	int64_t period_ms; /* 1 ms .. a year */
+} tr_rate;
+
 typedef struct tr_pool {
 	char *name;
-	int max_concurrency;    /* 0: no limit; else 1..1000000 */
-	int64_t rate_count;     /* 0: no rate; else 1..1000000 (at least one of the two is set) */
-	int64_t rate_period_ms; /* with a rate: 1 ms .. a year */
-	int line, col;          /* of the pool's name */
+	int max_concurrency; /* 0: no limit; else 1..1000000 */
+	tr_rate rates[TR_POOL_MAX_RATES]; /* at least one of max_concurrency and a rate is set */
+	size_t n_rates;
+	int line, col; /* of the pool's name */
 } tr_pool;
 
 #define TR_NO_POOL ((size_t)-1)

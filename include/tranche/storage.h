@@ -342,6 +342,20 @@ int tr_storage_summary_put(tr_storage *st, const char *asset, const char *tag, c
 int tr_storage_status_changes(tr_storage *st, const char *asset, int64_t seq, tr_pstatus **out,
 			      size_t *n, int64_t *now_seq, tr_error *err);
 
+/*
+ * Pool starts: the rates of a pool (`rate: [5/minute, 25/day]`) count the
+ * steps started by every run, so the executor records each start of a step of
+ * a pool with rates, and reads the recent ones when a run begins.
+ * tr_storage_pool_start records one start at ts (Unix ms) and forgets the
+ * pool's starts before forget_before (older than its longest period).
+ * tr_storage_pool_starts gives the latest `limit` starts at or after since,
+ * newest first, into *ts (caller frees; NULL when none).
+ */
+int tr_storage_pool_start(tr_storage *st, const char *pool, int64_t ts, int64_t forget_before,
+			  tr_error *err);
+int tr_storage_pool_starts(tr_storage *st, const char *pool, int64_t since, size_t limit,
+			   int64_t **ts, size_t *n, tr_error *err);
+
 /* Frees a vector of count malloc'd strings and the vector itself; NULL is allowed. */
 void tr_strv_free(char **strv, size_t count);
 

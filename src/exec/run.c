@@ -14,8 +14,10 @@
  * it is skipped and so are the steps below it. Ready steps wait in one heap
  * per pool (and one for steps in no pool), lowest step number first —
  * upstream assets before downstream, early partitions before late. A pool
- * starts a step only while fewer than max_concurrency of its steps run and
- * fewer than rate_count started in the last rate_period_ms. An asset whose
+ * starts a step only while fewer than max_concurrency of its steps run and,
+ * for each of its rates, fewer than count started in the last period — counting
+ * the starts of earlier runs too, read from the instance storage at the start
+ * (each start is recorded there as it happens). An asset whose
  * table does not exist yet runs its first step alone (creating a table twice
  * at once would conflict).
  *
@@ -47,10 +49,14 @@ struct heap {
 	size_t n, cap;
 };
 
+struct rate_ring {
+	int64_t *starts; /* the last `count` start times (a ring) */
+	size_t n_starts, next;
+};
+
 struct pool_state {
 	int64_t running;
-	int64_t *starts; /* ring of the last rate_count start times */
-	size_t n_starts, next;
+	struct rate_ring rings[TR_POOL_MAX_RATES]; /* one per rate of the pool */
 };
 
 struct exec;
@@ -452,19 +458,74 @@ static int64_t pool_wait(const struct exec *x, size_t k, int64_t now)
 {
 	const tr_pool *pool = &x->p->pools[k];
 	const struct pool_state *ps = &x->pools[k];
+	int64_t wait = 0;
 
 	if (pool->max_concurrency > 0 && ps->running >= pool->max_concurrency)
 		return INT64_MAX;
-	if (pool->rate_count > 0 && ps->n_starts >= (size_t)pool->rate_count) {
-		int64_t oldest = ps->starts[ps->next]; /* the ring is full: next is the oldest */
+	for (size_t r = 0; r < pool->n_rates; r++) {
+		const struct rate_ring *ring = &ps->rings[r];
+		int64_t oldest, until;
 
-		if (oldest + pool->rate_period_ms > now)
-			return oldest + pool->rate_period_ms;
+		if (ring->n_starts < (size_t)pool->rates[r].count)
+			continue;
+		oldest = ring->starts[ring->next]; /* the ring is full: next is the oldest */
+		until = oldest + pool->rates[r].period_ms;
+		if (until > now && until > wait)
+			wait = until;
 	}
+	return wait;
+}
+
+static void ring_add(struct rate_ring *ring, int64_t count, int64_t t)
+{
+	ring->starts[ring->next] = t;
+	ring->next = (ring->next + 1) % (size_t)count;
+	if (ring->n_starts < (size_t)count)
+		ring->n_starts++;
+}
+
+/* The longest period of the pool's rates: starts older than that no longer count. */
+static int64_t pool_longest_period(const tr_pool *pool)
+{
+	int64_t longest = 0;
+
+	for (size_t r = 0; r < pool->n_rates; r++)
+		if (pool->rates[r].period_ms > longest)
+			longest = pool->rates[r].period_ms;
+	return longest;
+}
+
+/* The rings of pool k, with the starts of earlier runs still inside each rate's period. */
+static int pool_rings_init(struct exec *x, size_t k, int64_t now, tr_error *err)
+{
+	const tr_pool *pool = &x->p->pools[k];
+	struct pool_state *ps = &x->pools[k];
+	int64_t *ts = NULL;
+	size_t n = 0, most = 0;
+	int rc;
+
+	for (size_t r = 0; r < pool->n_rates; r++) {
+		if (!(ps->rings[r].starts = calloc((size_t)pool->rates[r].count, sizeof(int64_t))))
+			return tr_error_set(err, TR_ENOMEM, "out of memory");
+		if ((size_t)pool->rates[r].count > most)
+			most = (size_t)pool->rates[r].count;
+	}
+	if (!pool->n_rates)
+		return 0;
+	rc = tr_storage_pool_starts(x->st, pool->name, now - pool_longest_period(pool), most, &ts,
+				    &n, err);
+	if (rc)
+		return rc;
+	/* oldest first, each into the rings of the rates whose period it falls in */
+	for (size_t i = n; i-- > 0;)
+		for (size_t r = 0; r < pool->n_rates; r++)
+			if (ts[i] > now - pool->rates[r].period_ms)
+				ring_add(&ps->rings[r], pool->rates[r].count, ts[i]);
+	free(ts);
 	return 0;
 }
 
-static int start_step(struct exec *x, uint32_t s, int64_t now)
+static int start_step(struct exec *x, uint32_t s, int64_t now, tr_error *err)
 {
 	struct step *st = &x->pl.steps[s];
 	const tr_asset *a = &x->p->assets[st->asset];
@@ -479,12 +540,13 @@ static int start_step(struct exec *x, uint32_t s, int64_t now)
 		struct pool_state *ps = &x->pools[a->pool];
 
 		ps->running++;
-		if (pool->rate_count > 0) {
-			ps->starts[ps->next] = now;
-			ps->next = (ps->next + 1) % (size_t)pool->rate_count;
-			if (ps->n_starts < (size_t)pool->rate_count)
-				ps->n_starts++;
-		}
+		for (size_t r = 0; r < pool->n_rates; r++)
+			ring_add(&ps->rings[r], pool->rates[r].count, now);
+		/* for the rates of later runs (an API's daily quota) */
+		if (pool->n_rates &&
+		    (rc = tr_storage_pool_start(x->st, pool->name, now,
+						now - pool_longest_period(pool), err)))
+			return rc;
 	}
 	if (st->attempts == 1) {
 		rc = step_events(x, s, "step_start", NULL);
@@ -508,7 +570,7 @@ static int start_step(struct exec *x, uint32_t s, int64_t now)
 }
 
 /* Starts what may start; *wake is when to look again at the latest (retries, rates). */
-static int dispatch(struct exec *x, int64_t *wake)
+static int dispatch(struct exec *x, int64_t *wake, tr_error *err)
 {
 	int64_t now = exec_wall_ms();
 	int rc = 0;
@@ -553,7 +615,7 @@ static int dispatch(struct exec *x, int64_t *wake)
 		}
 		if (best == SIZE_MAX)
 			break;
-		rc = start_step(x, heap_pop(&x->heaps[best]), now);
+		rc = start_step(x, heap_pop(&x->heaps[best]), now, err);
 	}
 	return rc;
 }
@@ -776,7 +838,7 @@ static int coordinate(struct exec *x, tr_error *err)
 			if (x->req->cancel && *x->req->cancel)
 				begin_cancel(x);
 			else
-				rc = dispatch(x, &wake);
+				rc = dispatch(x, &wake, err);
 		}
 		if (x->stop) {
 			wake = INT64_MAX;
@@ -972,11 +1034,8 @@ int tr_materialize(const tr_project *p, tr_storage *st, tr_warehouse *wh,
 		goto out;
 	}
 	for (size_t k = 0; k < p->n_pools; k++)
-		if (p->pools[k].rate_count > 0 &&
-		    !(x.pools[k].starts = calloc((size_t)p->pools[k].rate_count, sizeof(int64_t)))) {
-			rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+		if ((rc = pool_rings_init(&x, k, exec_wall_ms(), err)))
 			goto out;
-		}
 	/* a backfill when asked, or when more than one partition (of partitioned
 	   assets: a handful of unpartitioned tables is no backfill) is requested */
 	if (!req->resume && (req->backfill == TR_BACKFILL_ALWAYS ||
@@ -1010,7 +1069,8 @@ out:
 	for (size_t k = 0; x.heaps && k <= p->n_pools; k++)
 		free(x.heaps[k].a);
 	for (size_t k = 0; x.pools && k < p->n_pools; k++)
-		free(x.pools[k].starts);
+		for (size_t r = 0; r < TR_POOL_MAX_RATES; r++)
+			free(x.pools[k].rings[r].starts);
 	free(x.heaps);
 	free(x.pools);
 	free(x.delayed);

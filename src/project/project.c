@@ -813,19 +813,15 @@ static int parse_backfill(loader *ld, const tr_node *v, const char *path, tr_bac
 	return 0;
 }
 
-/* pools.NAME.rate: "COUNT/PERIOD", blanks allowed around the '/'. */
-static int parse_rate(loader *ld, tr_pool *pool, const tr_node *map, const char *path)
+/* One rate "COUNT/PERIOD" (blanks allowed around the '/') at node v, named kpath. */
+static int parse_one_rate(loader *ld, const tr_node *v, const char *kpath, tr_rate *out)
 {
-	const tr_node *v = tr_node_get(map, "rate");
-	char kpath[700], period[64];
+	char period[64];
 	const char *s, *slash, *end;
 	int64_t count = 0;
 	size_t len;
 	int rc;
 
-	if (!v || tr_node_is_null(v))
-		return 0;
-	snprintf(kpath, sizeof(kpath), "%s.rate", path);
 	if (v->kind != TR_NODE_SCALAR)
 		return bad(ld, v, kpath, "expected a rate COUNT/PERIOD such as 10/minute or 5/90s, got a %s",
 			   tr_node_kind_name(v));
@@ -848,7 +844,7 @@ static int parse_rate(loader *ld, tr_pool *pool, const tr_node *map, const char 
 		goto syntax;
 	memcpy(period, s, len);
 	period[len] = '\0';
-	rc = duration_ms(period, 1, MAX_RATE_PERIOD_MS, &pool->rate_period_ms);
+	rc = duration_ms(period, 1, MAX_RATE_PERIOD_MS, &out->period_ms);
 	if (rc == DURATION_SYNTAX)
 		goto syntax;
 	if (count < 1)
@@ -863,15 +859,45 @@ static int parse_rate(loader *ld, tr_pool *pool, const tr_node *map, const char 
 	if (rc == DURATION_FRACTION)
 		return bad(ld, v, kpath, "\"%.100s\": the period is not a whole number of milliseconds",
 			   v->scalar);
-	if (pool->rate_period_ms == 0)
+	if (out->period_ms == 0)
 		return bad(ld, v, kpath, "\"%.100s\": the period must be more than 0", v->scalar);
-	pool->rate_count = count;
+	out->count = count;
 	return 0;
 syntax:
 	return bad(ld, v, kpath,
 		   "\"%.100s\" is not a rate: give COUNT/UNIT with UNIT second, minute, hour or day "
 		   "(10/minute), or COUNT/DURATION (5/90s, 10/15m, 100/2h)",
 		   v->scalar);
+}
+
+/* pools.NAME.rate: one rate, or a list of them (an API's quotas: [5/minute, 25/day]). */
+static int parse_rate(loader *ld, tr_pool *pool, const tr_node *map, const char *path)
+{
+	const tr_node *v = tr_node_get(map, "rate");
+	char kpath[700];
+	int rc;
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.rate", path);
+	if (v->kind != TR_NODE_SEQ) {
+		pool->n_rates = 1;
+		return parse_one_rate(ld, v, kpath, &pool->rates[0]);
+	}
+	if (v->n == 0 || v->n > TR_POOL_MAX_RATES)
+		return bad(ld, v, kpath,
+			   "expected 1 to %d rates, e.g. [5/minute, 25/day], got %zu (leave rate out "
+			   "for no limit)",
+			   TR_POOL_MAX_RATES, v->n);
+	for (size_t k = 0; k < v->n; k++) {
+		char ipath[740];
+
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", kpath, k);
+		if ((rc = parse_one_rate(ld, v->items[k], ipath, &pool->rates[k])))
+			return rc;
+		pool->n_rates++;
+	}
+	return 0;
 }
 
 /* assets.NAME.pool: a name under the top-level pools:. */
@@ -1933,7 +1959,7 @@ static int parse_pools(loader *ld)
 		    (rc = parse_rate(ld, pool, map, path)))
 			return rc;
 		pool->max_concurrency = (int)limit;
-		if (!pool->max_concurrency && !pool->rate_count)
+		if (!pool->max_concurrency && !pool->n_rates)
 			return bad(ld, name_node, path,
 				   "limits nothing: give max_concurrency (steps running at once), rate "
 				   "(steps started per period) or both, e.g. {max_concurrency: 2} or "

@@ -210,6 +210,11 @@ static const struct migration {
 	    "  seq   INTEGER NOT NULL,  -- the status change it is current to\n"
 	    "  blob  BLOB NOT NULL      -- the exec layer's, opaque here\n"
 	    ") WITHOUT ROWID;\n"},
+	{4, "CREATE TABLE pool_starts (\n"
+	    "  pool TEXT NOT NULL,\n"
+	    "  ts   INTEGER NOT NULL  -- Unix ms: a step of the pool started (rates hold across runs)\n"
+	    ");\n"
+	    "CREATE INDEX pool_starts_pool ON pool_starts (pool, ts);\n"},
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -277,6 +282,9 @@ enum stmt_id {
 	STMT_BACKFILL_STATUS,
 	STMT_BACKFILL_RUNS,
 	STMT_BACKFILL_REAP,
+	STMT_POOL_FORGET,
+	STMT_POOL_START,
+	STMT_POOL_STARTS,
 	STMT_COUNT
 };
 
@@ -470,6 +478,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" SELECT partition, NULL, 0, 0, 0, 0, seq FROM partition_status_removed"
 		" WHERE asset = ?1"
 		" ORDER BY 1",
+	[STMT_POOL_FORGET] = "DELETE FROM pool_starts WHERE pool = ?1 AND ts < ?2",
+	[STMT_POOL_START] = "INSERT INTO pool_starts (pool, ts) VALUES (?1, ?2)",
+	[STMT_POOL_STARTS] = "SELECT ts FROM pool_starts WHERE pool = ?1 AND ts >= ?2"
+			     " ORDER BY ts DESC LIMIT ?3",
 	[STMT_SUMMARY_GET] = "SELECT seq, blob FROM status_summary WHERE asset = ?1 AND tag = ?2",
 	/* A summary current to an older seq does not replace one of the same tag. */
 	[STMT_SUMMARY_PUT] = "INSERT INTO status_summary (asset, tag, seq, blob)"
@@ -1854,6 +1866,64 @@ out:
 	return rc;
 }
 
+/* ---- pool starts ---- */
+
+static int sqlite_pool_start(tr_storage *st, const char *pool, int64_t ts, int64_t forget_before,
+			     tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *forget = NULL, *insert = NULL;
+	int rc;
+
+	if ((rc = txn_begin(s, err)) != 0)
+		goto out;
+	if ((rc = stmt_get(s, STMT_POOL_FORGET, &forget, err)) != 0 ||
+	    (rc = bind_text(s, forget, 1, pool, err)) != 0 ||
+	    (rc = bind_int64(s, forget, 2, forget_before, err)) != 0 ||
+	    (rc = step_done(s, forget, err)) != 0 ||
+	    (rc = stmt_get(s, STMT_POOL_START, &insert, err)) != 0 ||
+	    (rc = bind_text(s, insert, 1, pool, err)) != 0 ||
+	    (rc = bind_int64(s, insert, 2, ts, err)) != 0 ||
+	    (rc = step_done(s, insert, err)) != 0 || (rc = txn_commit(s, err)) != 0)
+		txn_abort(s);
+out:
+	stmt_done(forget);
+	stmt_done(insert);
+	if (rc)
+		tr_error_prefix(err, "%s: recording a start of pool %s", s->path, pool);
+	return rc;
+}
+
+static int sqlite_pool_starts(tr_storage *st, const char *pool, int64_t since, size_t limit,
+			      int64_t **ts, size_t *n, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	int rc;
+
+	if ((rc = stmt_get(s, STMT_POOL_STARTS, &select, err)) != 0 ||
+	    (rc = bind_text(s, select, 1, pool, err)) != 0 ||
+	    (rc = bind_int64(s, select, 2, since, err)) != 0 ||
+	    (rc = bind_int64(s, select, 3, (sqlite3_int64)limit, err)) != 0)
+		goto out;
+	if (!(*ts = malloc((limit ? limit : 1) * sizeof(**ts)))) {
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+		goto out;
+	}
+	while ((rc = sqlite3_step(select)) == SQLITE_ROW && *n < limit)
+		(*ts)[(*n)++] = sqlite3_column_int64(select, 0);
+	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
+out:
+	stmt_done(select);
+	if (rc) {
+		free(*ts);
+		*ts = NULL;
+		*n = 0;
+		tr_error_prefix(err, "%s: reading the starts of pool %s", s->path, pool);
+	}
+	return rc;
+}
+
 /* ---- backfills ---- */
 
 /* Binds text, NULL as "". */
@@ -2329,6 +2399,8 @@ static const struct tr_storage_ops sqlite_ops = {
 	.backfill_runs = sqlite_backfill_runs,
 	.summary_get = sqlite_summary_get,
 	.summary_put = sqlite_summary_put,
+	.pool_start = sqlite_pool_start,
+	.pool_starts = sqlite_pool_starts,
 	.status_changes = sqlite_status_changes,
 };
 

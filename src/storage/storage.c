@@ -1062,3 +1062,30 @@ int storage_process_gone(int64_t pid, const char *start)
 		return 1;
 	return strcmp(now, start) != 0;
 }
+
+int tr_storage_pool_start(tr_storage *st, const char *pool, int64_t ts, int64_t forget_before,
+			  tr_error *err)
+{
+	if (!st)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_pool_start: the storage handle is NULL");
+	if (!pool || !*pool)
+		return tr_error_set(err, TR_EINVAL, "recording a pool start: the pool name is empty");
+	return st->ops->pool_start(st, pool, ts, forget_before, err);
+}
+
+int tr_storage_pool_starts(tr_storage *st, const char *pool, int64_t since, size_t limit,
+			   int64_t **ts, size_t *n, tr_error *err)
+{
+	if (!ts || !n)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_pool_starts: NULL output argument");
+	*ts = NULL;
+	*n = 0;
+	if (!st)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_pool_starts: the storage handle is NULL");
+	if (!pool || !*pool)
+		return tr_error_set(err, TR_EINVAL, "reading pool starts: the pool name is empty");
+	if (limit == 0)
+		return 0;
+	return st->ops->pool_starts(st, pool, since, limit, ts, n, err);
+}

@@ -98,6 +98,12 @@ struct tr_storage_ops {
 			   size_t len, int64_t seq, tr_error *err);
 	int (*status_changes)(tr_storage *st, const char *asset, int64_t seq, tr_pstatus **out,
 			      size_t *n, int64_t *now_seq, tr_error *err);
+
+	/* Pool starts: pool non-empty; *ts NULL and *n 0 on entry. */
+	int (*pool_start)(tr_storage *st, const char *pool, int64_t ts, int64_t forget_before,
+			  tr_error *err);
+	int (*pool_starts)(tr_storage *st, const char *pool, int64_t since, size_t limit,
+			   int64_t **ts, size_t *n, tr_error *err);
 };
 
 struct tr_storage {

@@ -1249,7 +1249,7 @@ static const char policies_project[] =
 	"pools:\n"
 	"  warehouse_api: {max_concurrency: 2, rate: 10/minute}\n"
 	"  slow: {max_concurrency: 1}\n"
-	"  throttled: {rate: 5/90s}\n"
+	"  throttled: {rate: [5/90s, 25/day]}\n"
 	"defaults:\n"
 	"  retries: {max: 2, delay: 30s, backoff: 2}\n"
 	"  backfill: {policy: multi_run, max_partitions_per_run: 7}\n"
@@ -1286,17 +1286,20 @@ static void test_policies_parsed(void **state)
 	assert_int_equal(p->n_pools, 3);
 	assert_string_equal(p->pools[0].name, "warehouse_api");
 	assert_int_equal(p->pools[0].max_concurrency, 2);
-	assert_int_equal(p->pools[0].rate_count, 10);
-	assert_int_equal(p->pools[0].rate_period_ms, 60000);
+	assert_int_equal(p->pools[0].n_rates, 1);
+	assert_int_equal(p->pools[0].rates[0].count, 10);
+	assert_int_equal(p->pools[0].rates[0].period_ms, 60000);
 	assert_int_equal(p->pools[0].line, 3);
 	assert_int_equal(p->pools[0].col, 3);
 	assert_string_equal(p->pools[1].name, "slow");
 	assert_int_equal(p->pools[1].max_concurrency, 1);
-	assert_int_equal(p->pools[1].rate_count, 0);
-	assert_int_equal(p->pools[1].rate_period_ms, 0);
+	assert_int_equal(p->pools[1].n_rates, 0);
 	assert_int_equal(p->pools[2].max_concurrency, 0);
-	assert_int_equal(p->pools[2].rate_count, 5);
-	assert_int_equal(p->pools[2].rate_period_ms, 90000);
+	assert_int_equal(p->pools[2].n_rates, 2);
+	assert_int_equal(p->pools[2].rates[0].count, 5);
+	assert_int_equal(p->pools[2].rates[0].period_ms, 90000);
+	assert_int_equal(p->pools[2].rates[1].count, 25);
+	assert_int_equal(p->pools[2].rates[1].period_ms, 86400000);
 
 	/* no keys of its own: the project's defaults */
 	a = &p->assets[idx(p, "plain")];
@@ -1380,10 +1383,17 @@ static void assert_rate(const char *text, const char *want)
 	tr_error err = {0};
 	tr_project *p = NULL;
 
-	snprintf(yaml, sizeof(yaml), "name: x\npools:\n  p: {rate: \"%s\"}\n", text);
+	/* a list as YAML, else quoted */
+	snprintf(yaml, sizeof(yaml),
+		 text[0] == '[' ? "name: x\npools:\n  p: {rate: %s}\n"
+				: "name: x\npools:\n  p: {rate: \"%s\"}\n",
+		 text);
 	if (tr_project_parse(yaml, "tranche.yaml", "/nonexistent", &p, &err) == 0) {
-		snprintf(got, sizeof(got), "%lld/%lld", (long long)p->pools[0].rate_count,
-			 (long long)p->pools[0].rate_period_ms);
+		got[0] = '\0';
+		for (size_t r = 0; r < p->pools[0].n_rates; r++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%lld/%lld",
+				 r ? "," : "", (long long)p->pools[0].rates[r].count,
+				 (long long)p->pools[0].rates[r].period_ms);
 		tr_project_free(p);
 	} else {
 		snprintf(got, sizeof(got), "%s", err.msg);
@@ -1436,6 +1446,8 @@ static void test_rates_and_delays(void **state)
 	assert_rate("5 / minute", "5/60000");
 	assert_rate("1000000/day", "1000000/86400000");
 	assert_rate("1/365d", "1/31536000000");
+	assert_rate("[5/minute, 25/day]", "5/60000,25/86400000");
+	assert_rate("[5/minute]", "5/60000");
 
 	assert_delay("0", "0");
 	assert_delay("10", "10000");
@@ -1491,13 +1503,26 @@ static void test_refuse_bad_rate(void **state)
 		    "must be at most 1000000");
 	assert_rate("5/0s",
 		    "tranche.yaml:3:13: pools.p.rate: \"5/0s\": the period must be more than 0");
+	assert_rate("[]", "tranche.yaml:3:13: pools.p.rate: expected 1 to 4 rates, e.g. "
+			  "[5/minute, 25/day], got 0 (leave rate out for no limit)");
+	assert_rate("[1/s, 2/s, 3/s, 4/s, 5/s]",
+		    "tranche.yaml:3:13: pools.p.rate: expected 1 to 4 rates, e.g. [5/minute, "
+		    "25/day], got 5 (leave rate out for no limit)");
+	assert_rate("[5/minute, 25 a day]",
+		    "tranche.yaml:3:24: pools.p.rate[1]: \"25 a day\" is not a rate: give "
+		    "COUNT/UNIT with UNIT second, minute, hour or day (10/minute), or "
+		    "COUNT/DURATION (5/90s, 10/15m, 100/2h)");
 	assert_rate("5/366d",
 		    "tranche.yaml:3:13: pools.p.rate: \"5/366d\": the period must be at most a year");
 	assert_rate("5/0.0001s", "tranche.yaml:3:13: pools.p.rate: \"5/0.0001s\": the period is "
 				 "not a whole number of milliseconds");
 	assert_refused("name: x\npools:\n  p: {rate: [5, minute]}\n",
+		       "tranche.yaml:3:14: pools.p.rate[0]: \"5\" is not a rate: give COUNT/UNIT "
+		       "with UNIT second, minute, hour or day (10/minute), or COUNT/DURATION "
+		       "(5/90s, 10/15m, 100/2h)");
+	assert_refused("name: x\npools:\n  p: {rate: {5: minute}}\n",
 		       "tranche.yaml:3:13: pools.p.rate: expected a rate COUNT/PERIOD such as "
-		       "10/minute or 5/90s, got a list");
+		       "10/minute or 5/90s, got a map");
 }
 
 static void test_refuse_bad_delay(void **state)

@@ -499,6 +499,7 @@ static const char pooled[] =
 	"pools:\n"
 	"  one_at_a_time: {max_concurrency: 1}\n"
 	"  quota: {rate: 4/second}\n"
+	"  daily_quota: {rate: [10/second, 2/2s]}\n"
 	"assets:\n"
 	"  serial:\n"
 	"    partitions: {type: static, keys: [a, b, c, d]}\n"
@@ -513,7 +514,26 @@ static const char pooled[] =
 	"    partitions: {type: static, keys: [a, b, c, d, e, f]}\n"
 	"    partition_expr: k\n"
 	"    pool: quota\n"
+	"    sql: SELECT $partition_key AS k\n"
+	"  quota_across_runs:\n"
+	"    partitions: {type: static, keys: [a, b, c]}\n"
+	"    partition_expr: k\n"
+	"    pool: daily_quota\n"
 	"    sql: SELECT $partition_key AS k\n";
+
+/* The time of the first step_start event of a run. */
+static int64_t first_start(struct fx *f, int64_t run_id)
+{
+	size_t n;
+	tr_event_rec *evs = events(f, run_id, &n);
+	int64_t t = -1;
+
+	for (size_t k = 0; k < n && t < 0; k++)
+		if (!strcmp(evs[k].type, "step_start"))
+			t = evs[k].ts;
+	tr_event_recs_free(evs, n);
+	return t;
+}
 
 static void test_pool_concurrency_and_rate(void **state)
 {
@@ -542,6 +562,21 @@ static void test_pool_concurrency_and_rate(void **state)
 	assert_true(starts[3] - starts[0] < 990);
 	tr_event_recs_free(evs, n);
 	tr_run_report_release(&rep);
+
+	/* a rate counts the starts of earlier runs: an API's daily quota holds across runs */
+	{
+		int64_t first, later;
+
+		assert_int_equal(run(&f, "quota_across_runs", TR_PICK_RANGE, "a", "b", 2, &rep), 0);
+		assert_int_equal(rep.failed, 0);
+		first = first_start(&f, rep.run_id);
+		tr_run_report_release(&rep);
+		assert_int_equal(run(&f, "quota_across_runs", TR_PICK_RANGE, "c", "c", 2, &rep), 0);
+		assert_int_equal(rep.failed, 0);
+		later = first_start(&f, rep.run_id);
+		tr_run_report_release(&rep);
+		assert_true(first > 0 && later - first >= 1990); /* 2 per 2 s: the third waits */
+	}
 	fx_close(&f);
 }
 

@@ -26,7 +26,7 @@
 #include "tranche/storage.h"
 
 /* The schema version of this build (migrations in src/storage/sqlite.c). */
-#define SCHEMA_LATEST 3
+#define SCHEMA_LATEST 4
 
 struct fixture {
 	char dir[64];
