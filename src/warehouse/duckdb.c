@@ -2250,6 +2250,74 @@ static int refuse_outside(const tr_load *load, int64_t outside, int64_t rows, tr
 }
 
 /* The slice's rows are replaced by the source's; see tranche/warehouse.h. */
+/* Counts the rows of `from` (quoted) and those outside the slice into counts[0..1]. */
+static int count_against_slice(struct load_state *s, const char *from, int64_t counts[2],
+			       tr_error *err)
+{
+	const tr_load *load = s->load;
+	char ctx[300];
+	int rc;
+
+	tr_buf_reset(&s->sql);
+	tr_buf_addf(&s->sql,
+		    "SELECT count(*)::BIGINT, (count(*) FILTER (WHERE (%s) IS NOT TRUE))::BIGINT "
+		    "FROM %s",
+		    load->slice, from);
+	snprintf(ctx, sizeof(ctx), "checking the rows against the slice (%s)", load->slice);
+	if (tr_buf_failed(&s->sql))
+		return fail_nomem(err, ctx);
+	s->c->slice_dates = 1;
+	rc = run_ints(s->c, tr_buf_str(&s->sql), load->params, load->n_params, counts, 2, ctx, 0,
+		      err);
+	s->c->slice_dates = 0;
+	return rc;
+}
+
+/*
+ * The first load of a table: CREATE TABLE AS the source, then count the rows
+ * outside the slice in it (refused: the caller rolls the whole transaction
+ * back; dropped: deleted). One write of the rows, as CREATE TABLE AS alone.
+ */
+static int load_partitioned_create(struct load_state *s, tr_error *err)
+{
+	const tr_load *load = s->load;
+	tr_load_result *r = s->result;
+	int64_t counts[2] = {0, 0};
+	char ctx[300];
+	int line_offset = 0, rc;
+
+	r->created = 1;
+	if ((rc = ensure_schema(s, err)) != 0)
+		return rc;
+	tr_buf_reset(&s->sql);
+	tr_buf_addf(&s->sql, "CREATE TABLE %s AS ", tr_buf_str(&s->table));
+	add_source(s, &s->sql, &line_offset);
+	s->catalog_step = 1;
+	s->catalog_changed = 1;
+	if ((rc = run_built(s, 1, NULL, source_context(s, ctx, sizeof(ctx)), line_offset, err)) != 0)
+		return rc;
+	s->catalog_step = 0;
+	if ((rc = count_against_slice(s, tr_buf_str(&s->table), counts, err)) != 0)
+		return rc;
+	r->stray_rows = counts[1];
+	if (counts[1] > 0 && !load->drop_outside)
+		return refuse_outside(load, counts[1], counts[0], err);
+	if (counts[1] > 0) {
+		tr_buf_reset(&s->sql);
+		tr_buf_addf(&s->sql, "DELETE FROM %s WHERE (%s) IS NOT TRUE", tr_buf_str(&s->table),
+			    load->slice);
+		if ((rc = run_built(s, 0, NULL, "dropping the rows outside the partition", 0,
+				    err)) != 0)
+			return rc;
+	}
+	r->row_count = counts[0] - counts[1];
+	if (load->source == TR_LOAD_QUERY &&
+	    (rc = read_columns(s->c, tr_buf_str(&s->table), &s->cols, "reading the table's columns",
+			       err)) != 0)
+		return rc;
+	return describe_result(s, load->slice, err);
+}
+
 static int load_partitioned(struct load_state *s, tr_error *err)
 {
 	const tr_load *load = s->load;
@@ -2258,6 +2326,10 @@ static int load_partitioned(struct load_state *s, tr_error *err)
 	char ctx[300];
 	int line_offset = 0, rc = 0;
 
+	if ((rc = exists(s->c, load->table, err)) < 0)
+		return rc;
+	if (rc == 0)
+		return load_partitioned_create(s, err);
 	tr_buf_addf(&s->temp, "\"" TEMP_PREFIX "%lu\"", ++s->c->temp_seq);
 	tr_buf_reset(&s->sql);
 	tr_buf_addf(&s->sql, "CREATE TEMP TABLE %s AS ", tr_buf_str(&s->temp));
@@ -2265,55 +2337,27 @@ static int load_partitioned(struct load_state *s, tr_error *err)
 	if ((rc = run_built(s, 1, NULL, source_context(s, ctx, sizeof(ctx)), line_offset, err)) != 0)
 		return rc;
 
-	tr_buf_reset(&s->sql);
-	tr_buf_addf(&s->sql,
-		    "SELECT count(*)::BIGINT, (count(*) FILTER (WHERE (%s) IS NOT TRUE))::BIGINT "
-		    "FROM %s",
-		    load->slice, tr_buf_str(&s->temp));
-	snprintf(ctx, sizeof(ctx), "checking the rows against the slice (%s)", load->slice);
-	if (tr_buf_failed(&s->sql))
-		return fail_nomem(err, ctx);
-	s->c->slice_dates = 1;
-	rc = run_ints(s->c, tr_buf_str(&s->sql), load->params, load->n_params, counts, 2, ctx, 0,
-		      err);
-	s->c->slice_dates = 0;
-	if (rc != 0)
+	if ((rc = count_against_slice(s, tr_buf_str(&s->temp), counts, err)) != 0)
 		return rc;
 	r->stray_rows = counts[1];
 	if (counts[1] > 0 && !load->drop_outside)
 		return refuse_outside(load, counts[1], counts[0], err);
 
-	if ((rc = exists(s->c, load->table, err)) < 0)
-		return rc;
-	r->created = rc == 0;
-	if (r->created) {
-		if ((rc = ensure_schema(s, err)) != 0)
-			return rc;
-		tr_buf_reset(&s->sql);
-		tr_buf_addf(&s->sql, "CREATE TABLE %s AS SELECT * FROM %s", tr_buf_str(&s->table),
-			    tr_buf_str(&s->temp));
-	} else {
-		if ((rc = reconcile_columns(s->c, tr_buf_str(&s->table), tr_buf_str(&s->temp),
-					    load->add_columns, &s->catalog_step,
-					    &s->catalog_changed, err)) != 0)
-			return rc;
-		tr_buf_reset(&s->sql);
-		tr_buf_addf(&s->sql, "DELETE FROM %s WHERE (%s)", tr_buf_str(&s->table), load->slice);
-		if ((rc = run_built(s, 0, &r->rows_deleted, "deleting the partition's rows", 0,
+	if ((rc = reconcile_columns(s->c, tr_buf_str(&s->table), tr_buf_str(&s->temp),
+				    load->add_columns, &s->catalog_step, &s->catalog_changed,
 				    err)) != 0)
-			return rc;
-		tr_buf_reset(&s->sql);
-		tr_buf_addf(&s->sql, "INSERT INTO %s BY NAME SELECT * FROM %s",
-			    tr_buf_str(&s->table), tr_buf_str(&s->temp));
-	}
+		return rc;
+	tr_buf_reset(&s->sql);
+	tr_buf_addf(&s->sql, "DELETE FROM %s WHERE (%s)", tr_buf_str(&s->table), load->slice);
+	if ((rc = run_built(s, 0, &r->rows_deleted, "deleting the partition's rows", 0, err)) != 0)
+		return rc;
+	tr_buf_reset(&s->sql);
+	tr_buf_addf(&s->sql, "INSERT INTO %s BY NAME SELECT * FROM %s", tr_buf_str(&s->table),
+		    tr_buf_str(&s->temp));
 	if (counts[1] > 0)
 		tr_buf_addf(&s->sql, " WHERE (%s) IS TRUE", load->slice);
-	s->catalog_step = r->created;
-	s->catalog_changed |= r->created;
-	if ((rc = run_built(s, 0, NULL, r->created ? "creating the table" : "inserting the rows", 0,
-			    err)) != 0)
+	if ((rc = run_built(s, 0, NULL, "inserting the rows", 0, err)) != 0)
 		return rc;
-	s->catalog_step = 0;
 	/* Every slice row was deleted and every inserted row is in the slice. */
 	r->row_count = counts[0] - counts[1];
 	/* the table's columns, now the query's: what a load plan needs (see the top) */

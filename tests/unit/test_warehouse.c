@@ -741,8 +741,19 @@ static void test_load_stray_rows(void **state)
 	load.table = "fresh";
 	assert_ok(tr_wconn_load(f->c, &load, &r, &f->err), &f->err);
 	assert_int_equal(r.created, 1);
+	assert_int_equal(r.stray_rows, 2);
+	assert_int_equal(r.row_count, 2);
+	assert_int_equal(r.preview.nrows, 2);
 	tr_load_result_release(&r);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM fresh"), 2);
+
+	/* a first load refused for its strays creates no table (it was created, then rolled back) */
+	load.table = "never";
+	load.drop_outside = 0;
+	assert_int_equal(tr_wconn_load(f->c, &load, &r, &f->err), TR_EINVAL);
+	assert_int_equal(r.stray_rows, 2);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'never'"),
+			 0);
 }
 
 static void test_load_schema_change(void **state)
