@@ -43,6 +43,13 @@
 #define ROUND_WAIT_MS 50           /* the coordinator looks at cancel this often */
 #define BACKFILL_POLL_MS 500       /* ...at its backfill's status (cancel from elsewhere) */
 #define BACKFILL_PROGRESS_MS 1000  /* ...and records the backfill's progress */
+/*
+ * Events wait at most this long before they are written (one SQLite
+ * transaction for all of them): a step's data is committed in the warehouse
+ * first, so a crash in between loses only the record, and the partition is
+ * run again on resume (a load replaces its slice: nothing is duplicated).
+ */
+#define FLUSH_MS 100
 
 struct heap {
 	uint32_t *a;
@@ -100,7 +107,7 @@ struct exec {
 	struct batch pending;
 	uint32_t *stack; /* skip propagation */
 	char running_assets[160];
-	int64_t last_poll_ms, last_record_ms;
+	int64_t last_poll_ms, last_record_ms, last_flush_ms;
 };
 
 /* ---- heaps --------------------------------------------------------------------------- */
@@ -844,8 +851,11 @@ static int coordinate(struct exec *x, tr_error *err)
 			wake = INT64_MAX;
 			interrupt_all(x);
 		}
-		if (!rc && x->pending.n)
+		now = exec_wall_ms();
+		if (!rc && x->pending.n && (x->stop || now - x->last_flush_ms >= FLUSH_MS)) {
 			rc = batch_flush(&x->pending, x->st, err);
+			x->last_flush_ms = now;
+		}
 		if (rc || (x->running == 0 && (x->stop || x->ended == x->pl.n_steps)))
 			break;
 		if (x->running == 0 && x->n_delayed == 0 && wake == INT64_MAX) {
@@ -864,6 +874,8 @@ static int coordinate(struct exec *x, tr_error *err)
 
 			if (wake < until)
 				until = wake;
+			if (x->pending.n && x->last_flush_ms + FLUSH_MS < until)
+				until = x->last_flush_ms + FLUSH_MS;
 			if (until > now) {
 				ts.tv_sec = until / 1000;
 				ts.tv_nsec = (until % 1000) * 1000000;

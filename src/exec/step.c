@@ -21,6 +21,12 @@
 #include "tranche/json.h"
 
 #define PREVIEW_ROWS 10
+/*
+ * A run of more steps than this of one asset (a backfill) keeps the preview
+ * of its last step only: reading it costs a query per step (0.3-0.5 ms, a
+ * tenth of a 10,000-row partition's load), and the latest is the one shown.
+ */
+#define PREVIEW_ALL_STEPS 100
 #define CHECK_SAMPLE_ROWS 5
 
 struct sx {
@@ -124,16 +130,18 @@ static char *materialization_data(const tr_asset *a, const tr_load_result *res,
 	tr_json_kv_int(&j, "duration_ms", duration_ms);
 	if (a->code_version)
 		tr_json_kv_string(&j, "code_version", a->code_version);
-	tr_json_key(&j, "preview");
-	tr_json_object_begin(&j);
-	tr_json_key(&j, "columns");
-	tr_json_array_begin(&j);
-	for (size_t c = 0; c < res->preview.ncols; c++)
-		tr_json_string(&j, res->preview.names[c]);
-	tr_json_array_end(&j);
-	tr_json_key(&j, "rows");
-	tr_table_write_json(&res->preview, &j);
-	tr_json_object_end(&j);
+	if (res->preview.ncols) { /* not kept for every step of a backfill */
+		tr_json_key(&j, "preview");
+		tr_json_object_begin(&j);
+		tr_json_key(&j, "columns");
+		tr_json_array_begin(&j);
+		for (size_t c = 0; c < res->preview.ncols; c++)
+			tr_json_string(&j, res->preview.names[c]);
+		tr_json_array_end(&j);
+		tr_json_key(&j, "rows");
+		tr_table_write_json(&res->preview, &j);
+		tr_json_object_end(&j);
+	}
 	if (res->n_metadata) {
 		tr_json_key(&j, "metadata");
 		tr_json_object_begin(&j);
@@ -549,7 +557,10 @@ int step_execute(const struct step_env *env, struct step *s, size_t step_id, tr_
 	load.n_params = pp.n;
 	load.add_columns = a->add_columns;
 	load.drop_outside = a->drop_outside;
-	load.preview_rows = PREVIEW_ROWS;
+	load.preview_rows = pa->n_steps <= PREVIEW_ALL_STEPS ||
+					    step_id + 1 == pa->first_step + pa->n_steps
+				    ? PREVIEW_ROWS
+				    : 0;
 	if (a->n_metadata) {
 		tr_named_sql *md = calloc(a->n_metadata, sizeof(*md));
 
