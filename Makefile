@@ -19,7 +19,7 @@ CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc -isystem $(D
 	-pthread $(SAN) $(CFLAGS)
 # DuckDB is found next to the tree ($ORIGIN-relative), so build/ and the clone stay relocatable.
 LIBS := -L$(DUCKDB)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../$(DUCKDB)/lib:$$ORIGIN/../../$(DUCKDB)/lib' \
-	-lsqlite3 -lyaml -lcurl -lm -pthread
+	-lsqlite3 -lyaml -lcurl -lmicrohttpd -lgvc -lcgraph -lcdt -lm -pthread
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard src/base/*.c src/partitions/*.c src/project/*.c src/storage/*.c \

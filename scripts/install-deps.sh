@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 apt_packages=(
   build-essential pkg-config
-  libsqlite3-dev libyaml-dev libcmocka-dev libcurl4-openssl-dev
+  libsqlite3-dev libyaml-dev libcmocka-dev libcurl4-openssl-dev libmicrohttpd-dev libgraphviz-dev
   tzdata ca-certificates python3
 )
 
