@@ -123,6 +123,13 @@ typedef struct tr_progress {
 	size_t running;             /* steps running now */
 	const char *running_assets; /* their assets, "a, b" (at most a few, then "…") */
 	int retrying;               /* ended: 1 when the step failed and will be tried again */
+	/*
+	 * Not a step's start or end (asset and partition are NULL): nothing runs
+	 * and the next step waits for a pool's rate. waiting says which
+	 * ("pool alphavantage (5/minute, 25/day)"), until when (Unix ms).
+	 */
+	const char *waiting;
+	int64_t waiting_until_ms;
 } tr_progress;
 
 typedef enum {

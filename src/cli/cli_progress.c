@@ -404,6 +404,42 @@ static void problem_line(cli_progress *pg, const tr_progress *pr, const char *st
 		pr->partition && pr->partition[0] ? " " : "", pr->partition ? pr->partition : "", why);
 }
 
+/* The run waits for a pool's rate with nothing running: one line (or JSON object) per wait. */
+static void waiting_line(cli_progress *pg, const tr_progress *pr)
+{
+	time_t t = (time_t)(pr->waiting_until_ms / 1000);
+	struct tm tm;
+	char when[64];
+
+	localtime_r(&t, &tm);
+	/* the time alone within a day, else the date too */
+	strftime(when, sizeof(when),
+		 pr->waiting_until_ms - (int64_t)time(NULL) * 1000 < 86400000 ? "%H:%M:%S"
+									     : "%Y-%m-%d %H:%M:%S",
+		 &tm);
+	if (pg->json) {
+		tr_buf out = TR_BUF_INIT;
+		tr_json j;
+
+		tr_json_init(&j, &out, 0);
+		tr_json_object_begin(&j);
+		tr_json_kv_string(&j, "type", "waiting");
+		tr_json_kv_string(&j, "waiting", pr->waiting);
+		tr_json_kv_int(&j, "until_ms", pr->waiting_until_ms);
+		tr_json_object_end(&j);
+		tr_buf_addc(&out, '\n');
+		if (!tr_buf_failed(&out)) {
+			fwrite(out.data, 1, out.len, stdout);
+			fflush(stdout);
+		}
+		tr_buf_release(&out);
+		return;
+	}
+	clear_locked(pg);
+	fprintf(stderr, "waiting for %s: the next step starts at %s (Ctrl-C stops; resume later)\n",
+		pr->waiting, when);
+}
+
 void cli_progress_cb(void *ctx, const tr_progress *pr)
 {
 	cli_progress *pg = ctx;
@@ -411,6 +447,12 @@ void cli_progress_cb(void *ctx, const tr_progress *pr)
 	run_counts c = counts_of(pr);
 	int64_t ended = c.ended;
 
+	if (pr->waiting) {
+		pthread_mutex_lock(&pg->lock);
+		waiting_line(pg, pr);
+		pthread_mutex_unlock(&pg->lock);
+		return;
+	}
 	pthread_mutex_lock(&pg->lock);
 	if (!pr->ended) {
 		step_started(pg, pr->asset, pr->partition, now);

@@ -108,6 +108,8 @@ struct exec {
 	uint32_t *stack; /* skip propagation */
 	char running_assets[160];
 	int64_t last_poll_ms, last_record_ms, last_flush_ms;
+	size_t waiting_pool; /* the wait last reported (progress_waiting) */
+	int64_t waiting_until;
 };
 
 /* ---- heaps --------------------------------------------------------------------------- */
@@ -303,6 +305,63 @@ static void progress(struct exec *x, uint32_t s, int ended, int ok, int retrying
 	pr.running = x->running;
 	pr.running_assets = x->running_assets;
 	pr.retrying = retrying;
+	x->req->on_progress(x->req->ctx, &pr);
+}
+
+/* Nothing runs and pool k's rate holds the next step until `until`: say so, once per wait. */
+static void progress_waiting(struct exec *x, size_t k, int64_t until)
+{
+	const tr_pool *pool = &x->p->pools[k];
+	const tr_run_report *r = x->report;
+	tr_progress pr;
+	char what[200];
+	size_t used;
+
+	if (!x->req->on_progress || (x->waiting_pool == k && x->waiting_until == until))
+		return;
+	x->waiting_pool = k;
+	x->waiting_until = until;
+	used = (size_t)snprintf(what, sizeof(what), "pool %s (", pool->name);
+	for (size_t i = 0; i < pool->n_rates && used < sizeof(what); i++) {
+		static const struct {
+			int64_t ms;
+			const char *unit, *abbr;
+		} units[] = {{86400000, "day", "d"},
+			     {3600000, "hour", "h"},
+			     {60000, "minute", "m"},
+			     {1000, "second", "s"}};
+		int64_t ms = pool->rates[i].period_ms;
+		size_t u = 0;
+
+		while (u < 3 && ms % units[u].ms)
+			u++;
+		if (ms % units[u].ms)
+			used += (size_t)snprintf(what + used, sizeof(what) - used, "%s%lld/%lldms",
+						 i ? ", " : "", (long long)pool->rates[i].count,
+						 (long long)ms);
+		else if (ms == units[u].ms)
+			used += (size_t)snprintf(what + used, sizeof(what) - used, "%s%lld/%s",
+						 i ? ", " : "", (long long)pool->rates[i].count,
+						 units[u].unit);
+		else
+			used += (size_t)snprintf(what + used, sizeof(what) - used, "%s%lld/%lld%s",
+						 i ? ", " : "", (long long)pool->rates[i].count,
+						 (long long)(ms / units[u].ms), units[u].abbr);
+	}
+	if (used < sizeof(what))
+		snprintf(what + used, sizeof(what) - used, ")");
+	memset(&pr, 0, sizeof(pr));
+	pr.total = r->total;
+	pr.done = r->succeeded + r->failed + r->skipped;
+	pr.failed = r->failed;
+	pr.skipped = r->skipped;
+	pr.elapsed_ms = exec_wall_ms() - x->started_ms;
+	pr.partitions_total = r->partitions_total;
+	pr.partitions_done = r->partitions_succeeded + r->partitions_failed + r->partitions_skipped;
+	pr.partitions_failed = r->partitions_failed;
+	pr.partitions_skipped = r->partitions_skipped;
+	pr.waiting = what;
+	pr.waiting_until_ms = until;
 	x->req->on_progress(x->req->ctx, &pr);
 }
 
@@ -597,7 +656,8 @@ static int dispatch(struct exec *x, int64_t *wake, tr_error *err)
 		}
 	}
 	while (!rc && x->running < x->jobs) {
-		size_t best = SIZE_MAX;
+		size_t best = SIZE_MAX, rate_pool = SIZE_MAX;
+		int64_t rate_until = INT64_MAX;
 
 		for (size_t h = 0; h <= x->p->n_pools; h++) {
 			struct heap *hp = &x->heaps[h];
@@ -612,6 +672,10 @@ static int dispatch(struct exec *x, int64_t *wake, tr_error *err)
 				if (w) {
 					if (w < *wake)
 						*wake = w;
+					if (w != INT64_MAX && w < rate_until) {
+						rate_until = w;
+						rate_pool = h;
+					}
 					continue;
 				}
 			}
@@ -620,8 +684,12 @@ static int dispatch(struct exec *x, int64_t *wake, tr_error *err)
 			if (best == SIZE_MAX || hp->a[0] < x->heaps[best].a[0])
 				best = h;
 		}
-		if (best == SIZE_MAX)
+		if (best == SIZE_MAX) {
+			/* a wait of a second or more with nothing running: say why */
+			if (x->running == 0 && rate_pool != SIZE_MAX && rate_until - now >= 1000)
+				progress_waiting(x, rate_pool, rate_until);
 			break;
+		}
 		rc = start_step(x, heap_pop(&x->heaps[best]), now, err);
 	}
 	return rc;
