@@ -75,6 +75,15 @@ typedef struct tr_partition_params {
 	void *owned; /* strings behind params */
 } tr_partition_params;
 
+/*
+ * The zone in which asset a's slice bounds are wall-clock times: the zone of
+ * its time partitions (a multi definition's time dimension), else "UTC". Set
+ * it on a warehouse connection (tr_wconn_set_timezone) before running SQL
+ * with the asset's partition parameters, so that TIMESTAMPTZ columns compare
+ * in it whatever the machine's TZ.
+ */
+const char *tr_asset_timezone(const tr_asset *a);
+
 int tr_partition_params_make(const tr_project *p, size_t i, const tr_partitions *parts,
 			     int64_t index, tr_partition_params *out, tr_error *err);
 /*
@@ -191,5 +200,103 @@ void tr_run_report_release(tr_run_report *report);
  */
 int tr_materialize(const tr_project *p, tr_storage *st, tr_warehouse *wh,
 		   const tr_run_request *req, tr_run_report *report, tr_error *err);
+
+/* ---- adopting a table that already has history (adopt.c) ----------------- */
+
+/* Why rows of the table fall in no partition. */
+typedef enum {
+	TR_ADOPT_BEFORE_START = 0, /* a time value before the first partition's window */
+	TR_ADOPT_AFTER_LAST,       /* a time value after the last partition that exists now */
+	TR_ADOPT_NOT_A_KEY,        /* a static/dynamic value that is not a key of the definition */
+	TR_ADOPT_NULL,             /* the partition_expr is NULL */
+	TR_ADOPT_REASONS
+} tr_adopt_reason;
+
+#define TR_ADOPT_EXAMPLES 5
+
+/* Rows outside every partition for one reason (and, multi, one dimension). */
+typedef struct tr_adopt_outside {
+	tr_adopt_reason reason;
+	const char *dimension; /* multi: the dimension's name (the definition's); else NULL */
+	size_t dim_index;      /* multi: the dimension's index; else 0 */
+	int64_t rows;
+	char *examples[TR_ADOPT_EXAMPLES]; /* distinct values as DuckDB renders them */
+	size_t n_examples;
+} tr_adopt_outside;
+
+/* A contiguous run of adopted partitions. */
+typedef struct tr_adopt_range {
+	char *keys; /* "FIRST...LAST" or "KEY" (tr_partitions_keyset_to_ranges' notation) */
+	int64_t partitions, rows;
+} tr_adopt_range;
+
+typedef struct tr_adopt_report {
+	const char *asset, *table; /* the project's */
+	int partitioned;
+	int table_exists; /* 0: nothing was read (and nothing is to adopt) */
+	int64_t table_rows;
+	/* partitions with rows and no status yet: to record (recorded, after tr_adopt_record) */
+	tr_keyset adopt;
+	int64_t adopt_rows;
+	tr_adopt_range *ranges; /* adopt as ranges, with their rows */
+	size_t n_ranges;
+	/* partitions with rows that already have a status: left as they are */
+	int64_t kept_materialized, kept_failed, kept_in_progress;
+	tr_adopt_outside *outside; /* by reason, then dimension */
+	size_t n_outside;
+	int64_t outside_rows;
+	int64_t recorded; /* events written by tr_adopt_record */
+	/* internal: the partitions scanned against, and rows per partition */
+	tr_partitions *parts;
+	int64_t *index_rows; /* parallel to the indexes of `adopt`, in order */
+} tr_adopt_report;
+
+/*
+ * Reads which partitions asset i's table already holds, without writing
+ * anything: one `SELECT expr..., count(*) ... GROUP BY` over the table
+ * through the asset's partition_expr (one per dimension, grouped together),
+ * each value mapped to the partition it falls in — time: the partition whose
+ * window holds it, compared as the load's slice compares (DATE, TIMESTAMP,
+ * TIMESTAMPTZ are read as wall clock in the definition's timezone, at minute
+ * resolution: every window starts on a minute); static and dynamic: key
+ * equality on the value as text. Partitions that have a status in st are
+ * counted as kept, the others go to out->adopt. An unpartitioned asset has
+ * one "partition" (index 0): its table, when it exists.
+ *
+ * now decides which partitions exist (Unix seconds); dynamic keys come from st.
+ * Errors: TR_EINVAL for a partitioned asset without partition_expr or SQL
+ * DuckDB refuses (the expression names no column); TR_ENOTFOUND "nothing to
+ * adopt: table X does not exist". out is filled on success (release with
+ * tr_adopt_report_release; also after an error).
+ */
+int tr_adopt_scan(const tr_project *p, tr_storage *st, tr_warehouse *wh, size_t i, int64_t now,
+		  tr_adopt_report *out, tr_error *err);
+/*
+ * Records r's partitions as materialized — an observation, not a run: no run
+ * row, one "materialization" event per partition with run_id 0, message
+ * "adopted: N rows already in table T" and data {"adopted": true,
+ * "row_count": N}, all in one transaction. Partitions that got a status since
+ * the scan (st may be another handle on the same store) are left as they are
+ * and counted as kept. r->recorded is the number of events written.
+ */
+int tr_adopt_record(const tr_project *p, tr_storage *st, size_t i, tr_adopt_report *r,
+		    tr_error *err);
+void tr_adopt_report_release(tr_adopt_report *r);
+
+/* ---- explaining an asset and one partition of it (explain.c) ------------- */
+
+/*
+ * Appends to out what asset i is and what a run of one partition does, for a
+ * newcomer: the asset (kind, table, group, deps), its partitions definition in
+ * words (tr_partitions_explain), and — for partition `key` (NULL: the last
+ * one that exists) — its window in the zone and in UTC, every parameter the
+ * SQL sees (name, type, value; for command assets the TRANCHE_* environment),
+ * the upstream partitions each dependency reads through its mapping, its
+ * status and last materialization, and the SQL of its load. json: the same as
+ * one JSON object on one line (see docs/cli.md). A key that is not a
+ * partition: the error materialize gives (TR_EINVAL or TR_ERANGE).
+ */
+int tr_explain_asset(const tr_project *p, tr_storage *st, size_t i, int64_t now, const char *key,
+		     int json, tr_buf *out, tr_error *err);
 
 #endif

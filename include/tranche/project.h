@@ -25,6 +25,7 @@ typedef enum {
 	TR_ASSET_SQL = 1, /* `sql` / `sql_file`: a query whose rows tranche writes */
 	TR_ASSET_SCRIPT,  /* `script` / `script_file`: statements run in one transaction */
 	TR_ASSET_COMMAND, /* `command`: an external program writing rows to TRANCHE_OUTPUT */
+	TR_ASSET_HTTP,    /* `http`: a URL fetched per step, its CSV or JSON answer loaded */
 } tr_asset_kind;
 
 /*
@@ -111,11 +112,67 @@ typedef struct tr_pool {
 
 #define TR_NO_POOL ((size_t)-1)
 
+/*
+ * A text with placeholders (an http asset's url and header values), checked
+ * and split at load: `{name}` or `{name:FORMAT}` (a parameter of the step;
+ * FORMAT, a strftime format, only for time values), `{env:NAME}` (an
+ * environment variable read when the step runs, a secret: never shown), and
+ * `{{` / `}}` for literal braces. Every parameter name is one the asset's
+ * partitions can bind (checked at load); whether a given step binds it is
+ * known only when it runs (a step over several partitions has no
+ * partition_key).
+ */
+typedef enum {
+	TR_TPL_TEXT = 1, /* text: literal text, braces already undoubled */
+	TR_TPL_PARAM,    /* text: a parameter's name; format: strftime format or NULL */
+	TR_TPL_ENV,      /* text: an environment variable's name */
+} tr_tpl_kind;
+
+typedef struct tr_tpl_part {
+	tr_tpl_kind kind;
+	char *text;
+	char *format;
+} tr_tpl_part;
+
+typedef struct tr_template {
+	char *source; /* as written in the project file; NULL: not given */
+	tr_tpl_part *parts;
+	size_t n_parts;
+} tr_template;
+
+typedef struct tr_http_header {
+	char *name;        /* a header name (RFC 9110 token) */
+	tr_template value; /* values are not URL-encoded */
+} tr_http_header;
+
+/*
+ * An http asset's request (`http:`). The url's scheme is http://, https:// or
+ * file: (file:REL relative to the project directory, file:///ABS), written
+ * literally at its start; in url and fallback_url parameter and env values are
+ * percent-encoded (a file: URL is percent-decoded into a path).
+ */
+typedef struct tr_http {
+	tr_template url;
+	tr_template fallback_url; /* source NULL: none; used when an {env:} of url is unset/empty */
+	tr_http_header *headers;
+	size_t n_headers;
+	char *format;       /* "csv" (the default) or "json" */
+	char *records;      /* json: dotted path to the array of records, or NULL */
+	int64_t timeout_ms; /* one attempt, whole request; default 60 s */
+	tr_retry_policy retries; /* transient failures, inside the step; default {2, 1 s, 2} */
+	char **fail_json_keys;   /* fail_when.json_keys */
+	size_t n_fail_json_keys;
+	char **fail_contains;    /* fail_when.contains */
+	size_t n_fail_contains;
+	int fail_when;           /* 1: fail_when was given */
+} tr_http;
+
 typedef struct tr_asset {
 	char *name;
 	tr_asset_kind kind;
 	int line, col; /* position of the asset's name in the project file */
-	char *sql;      /* SQL: the query; SCRIPT: the statements (file contents when *_file) */
+	char *sql;      /* SQL: the query; SCRIPT: the statements (file contents when *_file);
+			   HTTP: the query over `response`, or NULL */
 	char *sql_file; /* the file as written in the project, or NULL when inline */
 	/* COMMAND: argv, NULL-terminated (command[command_argc] == NULL); a string in
 	   the project is run as {"/bin/sh", "-c", text} */
@@ -157,6 +214,8 @@ typedef struct tr_asset {
 	tr_retry_policy retries;     /* the asset's, else the project default, else none */
 	tr_backfill_policy backfill; /* the asset's, else the project default, else multi_run 1 */
 	size_t pool;                 /* index into tr_project.pools, or TR_NO_POOL */
+	tr_http http;                /* HTTP: the request (zero for other kinds); `sql` then is the
+					optional transform of the table `response` (NULL: all of it) */
 } tr_asset;
 
 typedef struct tr_named_partdef {
@@ -195,7 +254,7 @@ int tr_project_parse(const char *text, const char *origin, const char *dir, tr_p
 		     tr_error *err);
 void tr_project_free(tr_project *p); /* p may be NULL */
 
-/* "sql", "script", "command" (static strings). */
+/* "sql", "script", "command", "http" (static strings). */
 const char *tr_asset_kind_name(tr_asset_kind kind);
 
 /* The index of asset `name`; TR_ENOTFOUND "unknown asset "x" (did you mean "y"?)". */

@@ -139,6 +139,14 @@ void tr_wconn_interrupt(tr_wconn *c);
 int tr_wconn_query(tr_wconn *c, const char *sql, const tr_param *params, size_t n_params,
 		   size_t max_rows, tr_table *out, tr_error *err);
 
+/*
+ * The zone in which the connection's statements turn TIMESTAMP values into
+ * TIMESTAMPTZ ones (DuckDB's TimeZone setting), e.g. where a TIMESTAMPTZ
+ * column meets a slice's bounds. The executor sets the zone of the asset's
+ * time partitions (else UTC) before each step. A name of the tz database.
+ */
+int tr_wconn_set_timezone(tr_wconn *c, const char *tz, tr_error *err);
+
 /* 1 when table (maybe "schema.table") exists, 0 when not, negative on error. */
 int tr_wconn_table_exists(tr_wconn *c, const char *table, tr_error *err);
 

@@ -213,5 +213,7 @@ int cmd_partitions(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_backfill(int argc, char **argv);
 int cmd_backfills(int argc, char **argv);
+int cmd_adopt(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 #endif

@@ -18,7 +18,7 @@
 
 static const char *kind_name(tr_asset_kind k)
 {
-	return k == TR_ASSET_SQL ? "sql" : k == TR_ASSET_SCRIPT ? "script" : "command";
+	return tr_asset_kind_name(k);
 }
 
 static void partitions_text(const tr_asset *a, const tr_asset_state *s, tr_buf *out)

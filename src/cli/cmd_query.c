@@ -102,6 +102,8 @@ static int wipe_partitions(cli_proj *cp, size_t i, const tr_partitions *parts, c
 	int rc = 0;
 
 	tr_keyset_iter_init(&it, ks);
+	/* the slice's bounds meet TIMESTAMPTZ columns in the partitions' zone, as in loads */
+	rc = tr_wconn_set_timezone(conn, tr_asset_timezone(a), err);
 	while (!rc && tr_keyset_iter_next(&it, &index)) {
 		tr_partition_params pp;
 		int64_t deleted = 0;

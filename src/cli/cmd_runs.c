@@ -138,20 +138,25 @@ int cmd_logs(int argc, char **argv)
 		{NULL, 0, 0, NULL, NULL, NULL},
 	};
 
-	rc = cli_parse(argc, argv, opts, &pos, "tranche logs RUN [--asset ASSET] [--json]",
+	rc = cli_parse(argc, argv, opts, &pos, "tranche logs RUN [--asset ASSET] [--json]\n       tranche logs --asset ASSET [--json]",
 		       "Prints the event log of run RUN (its id, from tranche runs; \"last\" for "
 		       "the newest):\nsteps, materializations with their row counts, failures with "
-		       "their errors, check results,\nand the output of command assets.");
+		       "their errors, check results,\nand the output of command assets. Without RUN, "
+		       "--asset ASSET prints every event of the asset,\nof every run and of none "
+		       "(partitions recorded by tranche adopt).");
 	if (rc)
 		goto out;
-	if (pos.n != 1) {
-		rc = cli_failf(EXIT_USAGE, "logs takes one RUN id (got %zu); tranche runs lists them",
+	if (pos.n != 1 && !(pos.n == 0 && asset)) {
+		rc = cli_failf(EXIT_USAGE, "logs takes one RUN id (got %zu); tranche runs lists them "
+					   "(or --asset ASSET alone: the asset's events of every run)",
 			       pos.n);
 		goto out;
 	}
 	if ((rc = cli_proj_open(&cp, 0)))
 		goto out;
-	if (!strcmp(pos.items[0], "last")) {
+	if (pos.n == 0) {
+		id = 0; /* --asset alone: every run's events of the asset */
+	} else if (!strcmp(pos.items[0], "last")) {
 		tr_run *runs = NULL;
 		size_t nr = 0;
 
@@ -174,11 +179,11 @@ int cmd_logs(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (tr_storage_run_get(cp.storage, id, &run, &err)) {
+	if (id && tr_storage_run_get(cp.storage, id, &run, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}
-	have_run = 1;
+	have_run = id != 0;
 	if (asset) {
 		size_t i;
 
@@ -219,7 +224,17 @@ int cmd_logs(int argc, char **argv)
 			char ts[32];
 
 			cli_time_text(e->ts, ts, sizeof(ts));
-			tr_buf_addf(&out, "%s  %-15s %s%s%s%s%s%s%s", ts, e->type,
+			if (!have_run) { /* events of several runs (or none): say whose */
+				char who[32];
+
+				if (e->run_id)
+					snprintf(who, sizeof(who), "run %lld", (long long)e->run_id);
+				else
+					snprintf(who, sizeof(who), "no run");
+				tr_buf_addf(&out, "%s  %-8s", ts, who);
+				ts[0] = '\0';
+			}
+			tr_buf_addf(&out, "%s%s%-15s %s%s%s%s%s%s%s", ts, ts[0] ? "  " : " ", e->type,
 				    e->asset ? e->asset : "", e->partition && *e->partition ? " " : "",
 				    e->partition ? e->partition : "", e->check ? " " : "",
 				    e->check ? e->check : "", e->message ? ": " : "",
@@ -229,8 +244,10 @@ int cmd_logs(int argc, char **argv)
 			tr_buf_addc(&out, '\n');
 		}
 	}
-	if (!json)
+	if (!json && have_run)
 		tr_buf_addf(&out, "run %lld: %s\n", id, run.status);
+	else if (!json && !n)
+		tr_buf_addf(&out, "(no events of %s yet)\n", asset);
 	rc = cli_write(&out);
 out:
 	if (have_run)

@@ -21,6 +21,8 @@ static const cli_command commands[] = {
 	{"checks", cmd_checks, "show the latest result of every asset check"},
 	{"query", cmd_query, "run SQL against the warehouse"},
 	{"wipe", cmd_wipe, "delete an asset's partitions (or table) and forget their status"},
+	{"adopt", cmd_adopt, "record the partitions a table already holds as materialized"},
+	{"explain", cmd_explain, "what an asset is, its partitions, what a run of one partition does"},
 	{"partitions", cmd_partitions, "list partition keys, windows and mappings of a definition"},
 	{"version", cmd_version, "print the version"},
 	{NULL, NULL, NULL},

@@ -135,6 +135,9 @@ void plan_release(const tr_project *p, struct plan *pl);
 int plan_summary(const tr_project *p, const struct plan *pl, tr_run_report *report, tr_error *err);
 int plan_describe(const tr_project *p, const struct plan *pl, tr_buf *out, tr_error *err);
 const char *pick_text(const tr_run_request *req, tr_buf *b);
+/* A parameter's value as SQL would write it, for display: 'text' (quotes
+   doubled), TIMESTAMP '2024-01-01 00:00:00', ['a', 'b'], 42. */
+void exec_param_text(tr_buf *out, const tr_param *prm);
 
 /* ---- step.c: running one step on a worker's connection -------------------- */
 
@@ -149,5 +152,64 @@ struct step_env {
 /* Runs step s (its events go to s->events; s->state, error, checks_failed set).
    Never touches instance storage. Returns 0, or an error that must end the run. */
 int step_execute(const struct step_env *env, struct step *s, size_t step_id, tr_error *err);
+
+/* ---- http.c: http assets -------------------------------------------------- */
+
+/*
+ * The secrets of one request: the values its {env:NAME} placeholders took, as
+ * they are and percent-encoded. Everything http.c shows or stores (log events,
+ * errors, metadata, dry runs) has them replaced by "***".
+ */
+typedef struct http_secrets {
+	char **values;
+	size_t n;
+} http_secrets;
+
+void http_secrets_release(http_secrets *sec);
+/* Appends text to out with every secret of sec (sec may be NULL) replaced by "***". */
+void http_redact(const http_secrets *sec, const char *text, tr_buf *out);
+
+/*
+ * Expands template t for the step whose parameters are pp: {name} takes the
+ * parameter's value (time values as YYYY-MM-DDTHH:MM:SS, or strftime's
+ * {name:FORMAT}; lists joined with commas), {env:NAME} the variable's value.
+ * url: every value is percent-encoded (all but A-Z a-z 0-9 - . _ ~).
+ * out gets the text; shown (may be NULL) the same with each env value as
+ * "***"; sec (may be NULL) collects the env values. TR_EINVAL when the step
+ * does not bind a parameter (the message names it and the bound ones), or an
+ * environment variable is unset or empty (*missing, when not NULL, is then
+ * its name, pointing into t).
+ */
+int http_expand(const tr_template *t, const tr_partition_params *pp, int url, tr_buf *out,
+		tr_buf *shown, http_secrets *sec, const char **missing, tr_error *err);
+
+/* What step.c hands to an http step. */
+struct http_step {
+	const struct step_env *env;
+	struct step *s;
+	size_t step_id;
+	const tr_partition_params *pp;
+	const char *label;  /* the step's partition label, kept in s->events */
+	tr_buf *metadata;   /* out: "name":value pairs recorded with the materialization */
+};
+
+/*
+ * Fetches the step's URL (retrying transient failures), checks the answer,
+ * saves it as .tranche/runs/RUN/ASSET/STEP-ATTEMPT/response.csv|json and makes
+ * it the temporary table `response` on the worker's connection; sets load's
+ * source to the asset's sql over it (or all of it). Logs "GET <url>" and
+ * "HTTP 200, N bytes in M ms" as the step's events. Errors name the URL with
+ * its secrets masked; "canceled" when the run's cancel flag stopped it. The
+ * caller loads, then calls http_step_end (whatever happened).
+ */
+int http_step_begin(const struct http_step *h, tr_load *load, tr_error *err);
+/* Drops the temporary table `response` of the connection, if any. */
+void http_step_end(tr_wconn *conn);
+
+/* For dry runs: "  GET <url, secrets masked>" of asset a's step pp, as one line into out. */
+void http_describe(const tr_asset *a, const tr_partition_params *pp, tr_buf *out);
+/* 1 when asset a is http and this run will read its file: fallback_url (an {env:} of
+   url is unset or empty): no API is called, so its pool's limits do not apply. */
+int http_offline(const tr_asset *a);
 
 #endif

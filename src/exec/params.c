@@ -346,3 +346,17 @@ void tr_partition_params_release(tr_partition_params *pp)
 	free(pp->slice);
 	memset(pp, 0, sizeof(*pp));
 }
+
+const char *tr_asset_timezone(const tr_asset *a)
+{
+	const char *tz;
+
+	if (!a->partdef)
+		return "UTC";
+	if ((tz = tr_partdef_timezone(a->partdef)))
+		return tz;
+	for (size_t d = 0; d < tr_partdef_dimension_count(a->partdef); d++)
+		if ((tz = tr_partdef_timezone(tr_partdef_dimension(a->partdef, d))))
+			return tz;
+	return "UTC";
+}

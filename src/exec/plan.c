@@ -704,7 +704,7 @@ int plan_summary(const tr_project *p, const struct plan *pl, tr_run_report *repo
 	return 0;
 }
 
-static void param_text(tr_buf *out, const tr_param *prm)
+void exec_param_text(tr_buf *out, const tr_param *prm)
 {
 	switch (prm->type) {
 	case TR_PARAM_TEXT:
@@ -738,7 +738,7 @@ static void param_text(tr_buf *out, const tr_param *prm)
 			one.text = prm->list[k];
 			if (k)
 				tr_buf_adds(out, ", ");
-			param_text(out, &one);
+			exec_param_text(out, &one);
 		}
 		tr_buf_addc(out, ']');
 		break;
@@ -791,15 +791,17 @@ int plan_describe(const tr_project *p, const struct plan *pl, tr_buf *out, tr_er
 					tr_param head = pp.params[n];
 
 					head.list_len = 3;
-					param_text(out, &head);
+					exec_param_text(out, &head);
 					tr_buf_addf(out, " ... (%zu keys)", pp.params[n].list_len);
 				} else {
-					param_text(out, &pp.params[n]);
+					exec_param_text(out, &pp.params[n]);
 				}
 				tr_buf_addc(out, '\n');
 			}
 			if (pp.slice)
 				tr_buf_addf(out, "  slice: %s\n", pp.slice);
+			if (a->kind == TR_ASSET_HTTP)
+				http_describe(a, &pp, out);
 			tr_partition_params_release(&pp);
 		}
 	}

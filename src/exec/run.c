@@ -109,6 +109,7 @@ struct exec {
 	char running_assets[160];
 	int64_t last_poll_ms, last_record_ms, last_flush_ms;
 	size_t waiting_pool; /* the wait last reported (progress_waiting) */
+	size_t *asset_pool;  /* per asset: its pool, TR_NO_POOL when none or read offline */
 	int64_t waiting_until;
 };
 
@@ -380,7 +381,7 @@ static int keys_add(tr_keyset *ks, const struct step *st)
 
 static int make_ready(struct exec *x, uint32_t s)
 {
-	size_t pool = x->p->assets[x->pl.steps[s].asset].pool;
+	size_t pool = x->asset_pool[x->pl.steps[s].asset];
 
 	x->pl.steps[s].state = ST_READY;
 	return heap_push(&x->heaps[pool == TR_NO_POOL ? x->p->n_pools : pool], s);
@@ -460,8 +461,8 @@ static int step_ended(struct exec *x, uint32_t s)
 
 	x->running--;
 	pa->running--;
-	if (a->pool != TR_NO_POOL)
-		x->pools[a->pool].running--;
+	if (x->asset_pool[st->asset] != TR_NO_POOL)
+		x->pools[x->asset_pool[st->asset]].running--;
 	x->report->checks_failed += st->checks_failed;
 	rc = batch_move(&x->pending, &st->events);
 	if (rc)
@@ -601,9 +602,9 @@ static int start_step(struct exec *x, uint32_t s, int64_t now, tr_error *err)
 	st->attempts++;
 	x->running++;
 	x->pl.pa[st->asset].running++;
-	if (a->pool != TR_NO_POOL) {
-		const tr_pool *pool = &x->p->pools[a->pool];
-		struct pool_state *ps = &x->pools[a->pool];
+	if (x->asset_pool[st->asset] != TR_NO_POOL) {
+		const tr_pool *pool = &x->p->pools[x->asset_pool[st->asset]];
+		struct pool_state *ps = &x->pools[x->asset_pool[st->asset]];
 
 		ps->running++;
 		for (size_t r = 0; r < pool->n_rates; r++)
@@ -1105,11 +1106,15 @@ int tr_materialize(const tr_project *p, tr_storage *st, tr_warehouse *wh,
 	x.jobs = req->jobs > 0 ? (size_t)req->jobs : (size_t)cores();
 	if (x.jobs > x.pl.n_steps)
 		x.jobs = x.pl.n_steps;
+	x.asset_pool = malloc((p->n_assets + 1) * sizeof(*x.asset_pool));
+	for (size_t i = 0; x.asset_pool && i < p->n_assets; i++)
+		/* an http asset reading its file: fallback_url calls no API: no pool */
+		x.asset_pool[i] = http_offline(&p->assets[i]) ? TR_NO_POOL : p->assets[i].pool;
 	x.heaps = calloc(p->n_pools + 1, sizeof(*x.heaps));
 	x.pools = calloc(p->n_pools + 1, sizeof(*x.pools));
 	x.delayed = malloc(x.pl.n_steps * sizeof(*x.delayed));
 	x.stack = malloc(x.pl.n_steps * sizeof(*x.stack));
-	if (!x.heaps || !x.pools || !x.delayed || !x.stack) {
+	if (!x.asset_pool || !x.heaps || !x.pools || !x.delayed || !x.stack) {
 		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1151,6 +1156,7 @@ out:
 	for (size_t k = 0; x.pools && k < p->n_pools; k++)
 		for (size_t r = 0; r < TR_POOL_MAX_RATES; r++)
 			free(x.pools[k].rings[r].starts);
+	free(x.asset_pool);
 	free(x.heaps);
 	free(x.pools);
 	free(x.delayed);

@@ -1,6 +1,7 @@
 /*
  * step.c — running one step on a worker thread: bind the partition's
- * parameters, run a command asset's program, load the rows through the
+ * parameters, run a command asset's program (or fetch an http asset's URL:
+ * http.c), load the rows through the
  * warehouse in one transaction, compute metadata, run the checks. Events go
  * into the step's own batch; the executor writes them to instance storage
  * (a worker never touches it).
@@ -586,12 +587,24 @@ int step_execute(const struct step_env *env, struct step *s, size_t step_id, tr_
 		rc = run_command(&r, s->asset, &pp, &file, &extra, &serr);
 		load.file = file;
 		break;
+	case TR_ASSET_HTTP: {
+		/* fetched into the temporary table `response`, which load.query reads */
+		struct http_step hs = {env, s, step_id, &pp, r.label, &extra};
+
+		rc = http_step_begin(&hs, &load, &serr);
+		break;
+	}
 	}
 	if (!rc && canceled(env))
 		rc = tr_error_set(&serr, TR_EIO, "canceled");
+	/* TIMESTAMPTZ columns meet the slice's wall-clock bounds in the partitions' zone */
+	if (!rc)
+		rc = tr_wconn_set_timezone(env->conn, tr_asset_timezone(a), &serr);
 	/* (two workers creating one table at once: the warehouse retries that) */
 	if (!rc)
 		rc = tr_wconn_load(env->conn, &load, &res, &serr);
+	if (a->kind == TR_ASSET_HTTP)
+		http_step_end(env->conn);
 	if (rc && canceled(env)) {
 		/* not a failure: the partitions stay in progress until the run ends
 		   "canceled", which gives them back their previous status */
@@ -621,7 +634,8 @@ int step_execute(const struct step_env *env, struct step *s, size_t step_id, tr_
 			size_t dl = strlen(data);
 
 			tr_buf_add(&merged, data, dl - 1);
-			tr_buf_addf(&merged, ",\"reported\":{%s}}", tr_buf_str(&extra));
+			tr_buf_addf(&merged, ",\"%s\":{%s}}",
+				    a->kind == TR_ASSET_HTTP ? "http" : "reported", tr_buf_str(&extra));
 			free(data);
 			data = tr_buf_detach(&merged, NULL);
 		}

@@ -52,7 +52,7 @@
 static const char *const top_keys[] = {"name",  "warehouse", "storage", "partitions",
 				       "pools", "defaults",  "assets"};
 
-enum { K_SQL = 1, K_SCRIPT = 2, K_COMMAND = 4, K_ALL = 7 };
+enum { K_SQL = 1, K_SCRIPT = 2, K_COMMAND = 4, K_HTTP = 8, K_ALL = 15 };
 
 /* The keys of an asset and the kinds of asset each one applies to. */
 static const struct asset_key {
@@ -61,7 +61,8 @@ static const struct asset_key {
 } asset_keys[] = {
 	{"sql", K_ALL},           {"sql_file", K_ALL},
 	{"script", K_ALL},        {"script_file", K_ALL},
-	{"command", K_ALL},       {"partitions", K_ALL},
+	{"command", K_ALL},       {"http", K_ALL},
+	{"partitions", K_ALL},
 	{"partition_expr", K_ALL}, {"deps", K_ALL},
 	{"group", K_ALL},         {"description", K_ALL},
 	{"owners", K_ALL},        {"tags", K_ALL},
@@ -69,8 +70,8 @@ static const struct asset_key {
 	{"checks", K_ALL},        {"table", K_ALL},
 	{"retries", K_ALL},       {"backfill", K_ALL},
 	{"pool", K_ALL},
-	{"on_schema_change", K_SQL | K_COMMAND},
-	{"outside_rows", K_SQL | K_COMMAND},
+	{"on_schema_change", K_SQL | K_COMMAND | K_HTTP},
+	{"outside_rows", K_SQL | K_COMMAND | K_HTTP},
 	{"output_format", K_COMMAND},
 	{"timeout", K_COMMAND},
 	{"env", K_COMMAND},
@@ -84,9 +85,9 @@ static const struct kind_key {
 } kind_keys[] = {
 	{"sql", TR_ASSET_SQL, 0},       {"sql_file", TR_ASSET_SQL, 1},
 	{"script", TR_ASSET_SCRIPT, 0}, {"script_file", TR_ASSET_SCRIPT, 1},
-	{"command", TR_ASSET_COMMAND, 0},
+	{"command", TR_ASSET_COMMAND, 0}, {"http", TR_ASSET_HTTP, 0},
 };
-#define KIND_KEYS_TEXT "sql, sql_file, script, script_file, command"
+#define KIND_KEYS_TEXT "sql, sql_file, script, script_file, command, http"
 
 static const char *const check_keys_allowed[] = {"name", "sql", "description", "severity",
 						 "blocking"};
@@ -100,6 +101,10 @@ static const char *const backfill_keys_allowed[] = {"policy", "max_partitions_pe
 static const char *const pool_keys_allowed[] = {"max_concurrency", "rate"};
 static const char *const defaults_keys_allowed[] = {"retries", "backfill"};
 static const char *const policy_values[] = {"multi_run", "single_run", NULL}; /* tr_policy_kind */
+static const char *const http_keys_allowed[] = {"url",     "fallback_url", "headers",  "format",
+						"records", "timeout",      "retries", "fail_when"};
+static const char *const http_format_values[] = {"csv", "json", NULL};
+static const char *const fail_when_keys_allowed[] = {"json_keys", "contains"};
 
 const char *tr_asset_kind_name(tr_asset_kind kind)
 {
@@ -107,13 +112,17 @@ const char *tr_asset_kind_name(tr_asset_kind kind)
 	case TR_ASSET_SQL: return "sql";
 	case TR_ASSET_SCRIPT: return "script";
 	case TR_ASSET_COMMAND: return "command";
+	case TR_ASSET_HTTP: return "http";
 	}
 	return "unknown";
 }
 
 static unsigned kind_bit(tr_asset_kind kind)
 {
-	return kind == TR_ASSET_SQL ? K_SQL : kind == TR_ASSET_SCRIPT ? K_SCRIPT : K_COMMAND;
+	return kind == TR_ASSET_SQL	? K_SQL
+	       : kind == TR_ASSET_SCRIPT ? K_SCRIPT
+	       : kind == TR_ASSET_HTTP	 ? K_HTTP
+					 : K_COMMAND;
 }
 
 /* ---- names and messages ---------------------------------------------------------------- */
@@ -409,15 +418,29 @@ static char *path_join(const char *dir, const char *file)
 
 /* ---- one asset ------------------------------------------------------------------------- */
 
+/*
+ * The kind: exactly one of the kind keys, except that an http asset may also have sql or
+ * sql_file (not both), its transform of the response.
+ */
 static int parse_kind(loader *ld, tr_asset *a, const tr_node *map, const char *path)
 {
-	const struct kind_key *found = NULL;
+	const struct kind_key *found = NULL, *transform = NULL;
+	int has_http = tr_node_get(map, "http") != NULL;
 	char kpath[512];
 
 	for (size_t i = 0; i < map->n; i++) {
 		for (size_t k = 0; k < ARRAY_LEN(kind_keys); k++) {
 			if (strcmp(tr_node_key(map, i), kind_keys[k].name))
 				continue;
+			if (has_http && kind_keys[k].kind == TR_ASSET_SQL) {
+				if (transform)
+					return bad(ld, map->items[2 * i], path,
+						   "%s and %s are both given; an http asset transforms "
+						   "its response with one of them",
+						   transform->name, kind_keys[k].name);
+				transform = &kind_keys[k];
+				continue;
+			}
 			if (found)
 				return bad(ld, map->items[2 * i], path,
 					   "%s and %s are both given; an asset is made by exactly one of "
@@ -431,6 +454,11 @@ static int parse_kind(loader *ld, tr_asset *a, const tr_node *map, const char *p
 			   "says nothing about how it is made: give one of " KIND_KEYS_TEXT
 			   " (e.g. sql: SELECT ...)");
 	a->kind = found->kind;
+	if (found->kind == TR_ASSET_HTTP) {
+		found = transform; /* optional; the request is read by parse_http */
+		if (!found)
+			return 0;
+	}
 	snprintf(kpath, sizeof(kpath), "%s.%s", path, found->name);
 	if (found->kind == TR_ASSET_COMMAND)
 		return 0; /* parse_command */
@@ -520,8 +548,12 @@ static int parse_command(loader *ld, tr_asset *a, const tr_node *map, const char
 	return 0;
 }
 
-/* "90" seconds, or a number with ms, s, m or h. */
-static int parse_timeout(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+/*
+ * map.timeout: "90" seconds, or a number with ms, s, m or h; *out left alone when absent.
+ * absent: what no timeout means, for messages ("no limit").
+ */
+static int parse_timeout(loader *ld, const tr_node *map, const char *path, const char *absent,
+			 int64_t *out)
 {
 	static const struct {
 		const char *unit;
@@ -551,9 +583,9 @@ static int parse_timeout(loader *ld, tr_asset *a, const tr_node *map, const char
 			if (n > MAX_TIMEOUT_MS / units[i].ms)
 				return bad(ld, v, kpath, "\"%.100s\" is more than a year", v->scalar);
 			if (n == 0)
-				return bad(ld, v, kpath,
-					   "must be more than 0 (leave timeout out for no limit)");
-			a->timeout_ms = n * units[i].ms;
+				return bad(ld, v, kpath, "must be more than 0 (leave timeout out for %s)",
+					   absent);
+			*out = n * units[i].ms;
 			return 0;
 		}
 invalid:
@@ -1304,11 +1336,12 @@ static int parse_partition_expr(loader *ld, tr_asset *a, const tr_node *map, con
 	if (multi)
 		multi_example(&ex, a->partdef);
 	if (!v) {
-		if (a->kind == TR_ASSET_SQL)
+		if (a->kind == TR_ASSET_SQL || a->kind == TR_ASSET_HTTP)
 			rc = bad(ld, asset_name, path,
-				 "partition_expr is required for a partitioned sql asset: the column (or "
+				 "partition_expr is required for a partitioned %s asset: the column (or "
 				 "SQL expression) that holds the partition value, which tranche compares "
 				 "with each partition to replace only its rows, e.g. %s%s",
+				 tr_asset_kind_name(a->kind),
 				 multi ? "partition_expr: " : "partition_expr: order_date",
 				 multi ? tr_buf_str(&ex) : "");
 		tr_buf_release(&ex);
@@ -1375,6 +1408,498 @@ multi_out:
 	}
 }
 
+/* ---- http assets ------------------------------------------------------------------------ */
+
+/*
+ * The parameters a step of an asset can bind (see tr_partition_params_make_range), for
+ * checking placeholders: names[k], and whether it is a time value (takes a format).
+ */
+#define TPL_MAX_NAMES 80
+struct tpl_names {
+	char *names[TPL_MAX_NAMES];
+	int is_time[TPL_MAX_NAMES];
+	size_t n;
+};
+
+static int tpl_names_add(struct tpl_names *t, const char *name, const char *suffix, int is_time)
+{
+	tr_buf b = TR_BUF_INIT;
+
+	if (t->n == TPL_MAX_NAMES)
+		return 0; /* more dimensions than partitions allow: cannot happen */
+	tr_buf_addf(&b, "%s%s%s", name, suffix ? "_" : "", suffix ? suffix : "");
+	if (tr_buf_failed(&b)) {
+		tr_buf_release(&b);
+		return TR_ENOMEM;
+	}
+	t->is_time[t->n] = is_time;
+	t->names[t->n++] = tr_buf_detach(&b, NULL);
+	return 0;
+}
+
+static void tpl_names_release(struct tpl_names *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->names[i]);
+	t->n = 0;
+}
+
+static int tpl_names_make(const tr_partdef *def, struct tpl_names *t)
+{
+	size_t nd, run_dim;
+	int rc = 0, any_time = 0;
+
+	if (!def)
+		return 0; /* unpartitioned: no parameters */
+	if ((rc = tpl_names_add(t, "partition_key", NULL, 0)) ||
+	    (rc = tpl_names_add(t, "partition_keys", NULL, 0)))
+		return rc;
+	if (tr_partdef_kind(def) == TR_PART_TIME) {
+		if ((rc = tpl_names_add(t, "partition_start", NULL, 1)) ||
+		    (rc = tpl_names_add(t, "partition_end", NULL, 1)))
+			return rc;
+		return 0;
+	}
+	if (tr_partdef_kind(def) != TR_PART_MULTI)
+		return 0;
+	/* the dimension a range of partitions runs along: the time one, else the last (params.c) */
+	nd = tr_partdef_dimension_count(def);
+	run_dim = nd ? nd - 1 : 0;
+	for (size_t d = 0; d < nd; d++)
+		if (tr_partdef_kind(tr_partdef_dimension(def, d)) == TR_PART_TIME) {
+			run_dim = d;
+			break;
+		}
+	for (size_t d = 0; d < nd && !rc; d++) {
+		const char *dim = tr_partdef_dimension_name(def, d);
+		int is_time = tr_partdef_kind(tr_partdef_dimension(def, d)) == TR_PART_TIME;
+
+		rc = tpl_names_add(t, "partition_key", dim, 0);
+		if (!rc && d == run_dim)
+			rc = tpl_names_add(t, "partition_keys", dim, 0);
+		if (!rc && is_time) {
+			any_time = 1;
+			if (!(rc = tpl_names_add(t, "partition_start", dim, 1)))
+				rc = tpl_names_add(t, "partition_end", dim, 1);
+		}
+	}
+	if (!rc && any_time && !(rc = tpl_names_add(t, "partition_start", NULL, 1)))
+		rc = tpl_names_add(t, "partition_end", NULL, 1);
+	return rc;
+}
+
+/* "{partition_key}, {partition_keys}, {env:NAME}" */
+static void tpl_names_text(const struct tpl_names *t, tr_buf *b)
+{
+	for (size_t i = 0; i < t->n; i++)
+		tr_buf_addf(b, "{%s}, ", t->names[i]);
+	tr_buf_adds(b, "{env:NAME}");
+}
+
+static int tpl_add_part(tr_template *out, tr_tpl_kind kind, const char *text, size_t len,
+			const char *format, size_t format_len)
+{
+	tr_tpl_part *grown = realloc(out->parts, (out->n_parts + 1) * sizeof(*grown));
+	tr_tpl_part *part;
+
+	if (!grown)
+		return TR_ENOMEM;
+	out->parts = grown;
+	part = &out->parts[out->n_parts++];
+	part->kind = kind;
+	part->format = NULL;
+	part->text = strndup(text, len);
+	if (format && !(part->format = strndup(format, format_len)))
+		return TR_ENOMEM;
+	return part->text ? 0 : TR_ENOMEM;
+}
+
+/* Flushes the literal text gathered in lit as a TEXT part. */
+static int tpl_flush(tr_template *out, tr_buf *lit)
+{
+	int rc = 0;
+
+	if (tr_buf_failed(lit))
+		return TR_ENOMEM;
+	if (lit->len)
+		rc = tpl_add_part(out, TR_TPL_TEXT, tr_buf_str(lit), lit->len, NULL, 0);
+	tr_buf_reset(lit);
+	return rc;
+}
+
+/*
+ * Reads the template at v (a string) into out. Placeholders must name one of names (time
+ * ones may take a format) or be {env:NAME}. kpath names the key in messages.
+ */
+static int parse_template(loader *ld, const tr_node *v, const char *kpath,
+			  const struct tpl_names *names, tr_template *out)
+{
+	const char *s = v->scalar, *c = s;
+	tr_buf lit = TR_BUF_INIT, list = TR_BUF_INIT;
+	int rc = 0;
+
+	if (!(out->source = xstrdup(s)))
+		return oom(ld->err);
+	tpl_names_text(names, &list);
+	while (*c && !rc) {
+		const char *close, *colon, *name;
+		size_t name_len;
+
+		if ((c[0] == '{' && c[1] == '{') || (c[0] == '}' && c[1] == '}')) {
+			tr_buf_addc(&lit, c[0]);
+			c += 2;
+			continue;
+		}
+		if (*c == '}') {
+			rc = bad(ld, v, kpath,
+				 "\"%.200s\": a lone } at character %zu (write }} for a literal brace)",
+				 s, (size_t)(c - s) + 1);
+			break;
+		}
+		if (*c != '{') {
+			tr_buf_addc(&lit, *c++);
+			continue;
+		}
+		close = strchr(c + 1, '}');
+		if (!close || memchr(c + 1, '{', (size_t)(close - c - 1))) {
+			rc = bad(ld, v, kpath,
+				 "\"%.200s\": the { at character %zu is not closed (write {{ for a "
+				 "literal brace; placeholders: %s)",
+				 s, (size_t)(c - s) + 1, tr_buf_str(&list));
+			break;
+		}
+		name = c + 1;
+		name_len = (size_t)(close - name);
+		if ((rc = tpl_flush(out, &lit))) {
+			rc = oom(ld->err);
+			break;
+		}
+		if (name_len > 4 && !strncmp(name, "env:", 4)) {
+			if (!identifier_ok(name + 4, name_len - 4))
+				rc = bad(ld, v, kpath,
+					 "\"%.200s\": {%.*s} does not name an environment variable "
+					 "(letters, digits and _, not starting with a digit)",
+					 s, (int)name_len, name);
+			else if (tpl_add_part(out, TR_TPL_ENV, name + 4, name_len - 4, NULL, 0))
+				rc = oom(ld->err);
+			c = close + 1;
+			continue;
+		}
+		colon = memchr(name, ':', name_len);
+		{
+			size_t base_len = colon ? (size_t)(colon - name) : name_len, k;
+			char base[128];
+
+			snprintf(base, sizeof(base), "%.*s", (int)(base_len < 127 ? base_len : 127), name);
+			for (k = 0; k < names->n && (base_len != strlen(names->names[k]) ||
+						     strncmp(names->names[k], name, base_len));
+			     k++)
+				;
+			if (k == names->n) {
+				const char *near = project_nearest(base, (const char *const *)names->names,
+								   names->n);
+
+				if (!strcmp(base, "env") || (colon && !strncmp(name, "env", base_len)))
+					rc = bad(ld, v, kpath,
+						 "\"%.200s\": {%.*s} names no environment variable: write "
+						 "{env:NAME}",
+						 s, (int)name_len, name);
+				else if (!names->n)
+					rc = bad(ld, v, kpath,
+						 "\"%.200s\": unknown placeholder {%.*s}: the asset is "
+						 "unpartitioned, so it has no partition values (valid: "
+						 "{env:NAME}; {{ and }} for literal braces)",
+						 s, (int)name_len, name);
+				else
+					rc = bad(ld, v, kpath,
+						 "\"%.200s\": unknown placeholder {%.*s} (%s%s%svalid: %s; "
+						 "{{ and }} for literal braces)",
+						 s, (int)name_len, name, near ? "did you mean {" : "",
+						 near ? near : "", near ? "}? " : "", tr_buf_str(&list));
+			} else if (colon && !names->is_time[k]) {
+				rc = bad(ld, v, kpath,
+					 "\"%.200s\": {%.*s}: only time values (partition_start, "
+					 "partition_end) take a format; %s is text",
+					 s, (int)name_len, name, names->names[k]);
+			} else if (colon && colon + 1 == close) {
+				rc = bad(ld, v, kpath,
+					 "\"%.200s\": {%.*s}: the format after ':' is empty (e.g. "
+					 "{%s:%%Y-%%m-%%d})",
+					 s, (int)name_len, name, names->names[k]);
+			} else if (tpl_add_part(out, TR_TPL_PARAM, name, base_len, colon ? colon + 1 : NULL,
+						colon ? (size_t)(close - colon - 1) : 0)) {
+				rc = oom(ld->err);
+			}
+		}
+		c = close + 1;
+	}
+	if (!rc && tpl_flush(out, &lit))
+		rc = oom(ld->err);
+	tr_buf_release(&lit);
+	tr_buf_release(&list);
+	return rc;
+}
+
+static int tpl_has_env(const tr_template *t)
+{
+	for (size_t i = 0; i < t->n_parts; i++)
+		if (t->parts[i].kind == TR_TPL_ENV)
+			return 1;
+	return 0;
+}
+
+/* http.url / http.fallback_url: a template whose scheme is written first, literally. */
+static int parse_http_url(loader *ld, const tr_node *h, const char *key, const char *hpath,
+			  const struct tpl_names *names, tr_template *out)
+{
+	const tr_node *v = tr_node_get(h, key);
+	char kpath[600];
+	const char *s;
+	int rc;
+
+	snprintf(kpath, sizeof(kpath), "%s.%s", hpath, key);
+	if (!v || tr_node_is_null(v) || v->kind != TR_NODE_SCALAR || !v->scalar[0])
+		return bad(ld, v && !tr_node_is_null(v) ? v : h, kpath,
+			   "expected a URL: http://..., https://... or file:PATH, e.g. "
+			   "\"https://example.com/prices.csv?day={partition_key}\"; got %s",
+			   !v || tr_node_is_null(v) ? "nothing"
+			   : v->kind == TR_NODE_SCALAR ? "an empty string"
+						       : v->kind == TR_NODE_MAP ? "a map" : "a list");
+	s = v->scalar;
+	if (strncasecmp(s, "http://", 7) && strncasecmp(s, "https://", 8) && strncasecmp(s, "file:", 5)) {
+		const char *colon = strchr(s, ':');
+		size_t scheme = colon ? strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") : 0;
+
+		if (s[0] == '{')
+			return bad(ld, v, kpath,
+				   "\"%.200s\": the URL must start with its scheme, written out "
+				   "(http://, https:// or file:), not with a placeholder",
+				   s);
+		if (colon && scheme == (size_t)(colon - s) && scheme > 0)
+			return bad(ld, v, kpath,
+				   "\"%.200s\": the scheme %.*s: is not supported (valid: http://, "
+				   "https://, file:)",
+				   s, (int)scheme, s);
+		return bad(ld, v, kpath,
+			   "\"%.200s\" is not a URL: it must start with http://, https:// or file: "
+			   "(file:data/x.csv is relative to the project directory)",
+			   s);
+	}
+	if (!strncasecmp(s, "file://", 7) && s[7] != '/')
+		return bad(ld, v, kpath,
+			   "\"%.200s\": file URLs name no host: write file:///ABSOLUTE/PATH or "
+			   "file:RELATIVE/PATH (relative to the project directory)",
+			   s);
+	if (!strncasecmp(s, "file:", 5) && !s[5])
+		return bad(ld, v, kpath, "\"%.200s\": the file: URL names no file", s);
+	if ((rc = parse_template(ld, v, kpath, names, out)))
+		return rc;
+	if (out->parts[0].kind != TR_TPL_TEXT || !strchr(out->parts[0].text, ':'))
+		return bad(ld, v, kpath,
+			   "\"%.200s\": the URL must start with its scheme, written out (http://, "
+			   "https:// or file:), not with a placeholder",
+			   s);
+	return 0;
+}
+
+/* RFC 9110 token characters (header names). */
+static int header_name_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      strchr("!#$%&'*+-.^_`|~", *s)))
+			return 0;
+	return 1;
+}
+
+static int parse_http_headers(loader *ld, tr_http *h, const tr_node *hmap, const char *hpath,
+			      const struct tpl_names *names)
+{
+	const tr_node *v = tr_node_get(hmap, "headers");
+	char kpath[600], ipath[760];
+	int rc;
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.headers", hpath);
+	if (v->kind != TR_NODE_MAP)
+		return bad(ld, v, kpath,
+			   "expected a map of header name -> value, e.g. {Authorization: \"Bearer "
+			   "{env:API_TOKEN}\"}, got a %s",
+			   tr_node_kind_name(v));
+	if (v->n && !(h->headers = calloc(v->n, sizeof(*h->headers))))
+		return oom(ld->err);
+	for (size_t i = 0; i < v->n; i++) {
+		const char *name = tr_node_key(v, i);
+		const tr_node *val = tr_node_value(v, i);
+		tr_http_header *hd = &h->headers[i];
+
+		snprintf(ipath, sizeof(ipath), "%s.%.100s", kpath, name);
+		h->n_headers++;
+		if (!header_name_ok(name))
+			return bad(ld, v->items[2 * i], kpath,
+				   "\"%.100s\" is not a header name (letters, digits and "
+				   "!#$%%&'*+-.^_`|~, e.g. Authorization)",
+				   name);
+		if (!(hd->name = xstrdup(name)))
+			return oom(ld->err);
+		if (val->kind != TR_NODE_SCALAR || tr_node_is_null(val))
+			return bad(ld, val, ipath, "expected a string (the header's value), got %s%s",
+				   val->kind == TR_NODE_SCALAR ? "nothing" : "a ",
+				   val->kind == TR_NODE_SCALAR ? "" : tr_node_kind_name(val));
+		if (strpbrk(val->scalar, "\r\n"))
+			return bad(ld, val, ipath, "a header value cannot contain a line break");
+		if ((rc = parse_template(ld, val, ipath, names, &hd->value)))
+			return rc;
+	}
+	return 0;
+}
+
+/* A list of non-empty strings (one string is a list of one). */
+static int parse_text_list(loader *ld, const tr_node *map, const char *key, const char *path,
+			   const char *example, char ***out, size_t *n)
+{
+	const tr_node *v = tr_node_get(map, key);
+	char kpath[700];
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.%s", path, key);
+	if (v->kind == TR_NODE_MAP)
+		return bad(ld, v, kpath, "expected a list of strings, e.g. %s; got a map", example);
+	if (!(*out = calloc(v->kind == TR_NODE_SEQ ? v->n + 1 : 1, sizeof(char *))))
+		return oom(ld->err);
+	for (size_t i = 0; i < (v->kind == TR_NODE_SEQ ? v->n : 1); i++) {
+		const tr_node *item = v->kind == TR_NODE_SEQ ? v->items[i] : v;
+
+		if (item->kind != TR_NODE_SCALAR || !item->scalar[0])
+			return bad(ld, item, kpath, "[%zu]: expected a non-empty string, got %s", i,
+				   item->kind == TR_NODE_SCALAR ? "an empty string"
+								: tr_node_kind_name(item));
+		if (!((*out)[i] = xstrdup(item->scalar)))
+			return oom(ld->err);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int parse_fail_when(loader *ld, tr_http *h, const tr_node *hmap, const char *hpath)
+{
+	const tr_node *v = tr_node_get(hmap, "fail_when");
+	char kpath[600];
+	int rc;
+
+	if (!v || tr_node_is_null(v))
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.fail_when", hpath);
+	if (v->kind != TR_NODE_MAP)
+		return bad(ld, v, kpath,
+			   "expected a map with json_keys, contains or both, e.g. {json_keys: "
+			   "[\"Error Message\", \"Note\"]}; got a %s",
+			   tr_node_kind_name(v));
+	if ((rc = check_keys(ld, v, kpath, fail_when_keys_allowed,
+			     ARRAY_LEN(fail_when_keys_allowed))) ||
+	    (rc = parse_text_list(ld, v, "json_keys", kpath, "[\"Error Message\", \"Note\"]",
+				  &h->fail_json_keys, &h->n_fail_json_keys)) ||
+	    (rc = parse_text_list(ld, v, "contains", kpath, "[\"rate limit\"]", &h->fail_contains,
+				  &h->n_fail_contains)))
+		return rc;
+	h->fail_when = 1;
+	return 0;
+}
+
+/* assets.NAME.http: the request (after the partitions, whose parameters it may use). */
+static int parse_http(loader *ld, tr_asset *a, const tr_node *map, const char *path)
+{
+	const tr_node *v = tr_node_get(map, "http"), *r;
+	tr_http *h = &a->http;
+	struct tpl_names names;
+	char hpath[520], kpath[600];
+	const char *s;
+	int rc, choice;
+
+	memset(&names, 0, sizeof(names));
+	snprintf(hpath, sizeof(hpath), "%s.http", path);
+	h->timeout_ms = 60000;
+	h->retries.max = 2;
+	h->retries.delay_ms = 1000;
+	h->retries.backoff = 2;
+	if (v->kind != TR_NODE_MAP)
+		return bad(ld, v, hpath,
+			   "expected a map with at least url, e.g. {url: "
+			   "\"https://example.com/prices.csv?day={partition_key}\", format: csv}; got %s",
+			   tr_node_is_null(v) ? "nothing" : v->kind == TR_NODE_SEQ ? "a list" : "a string");
+	if ((rc = check_keys(ld, v, hpath, http_keys_allowed, ARRAY_LEN(http_keys_allowed))))
+		return rc;
+	if ((rc = tpl_names_make(a->partdef, &names))) {
+		tpl_names_release(&names);
+		return oom(ld->err);
+	}
+	if ((rc = parse_http_url(ld, v, "url", hpath, &names, &h->url)))
+		goto out;
+	r = tr_node_get(v, "fallback_url");
+	if (r && !tr_node_is_null(r)) {
+		if ((rc = parse_http_url(ld, v, "fallback_url", hpath, &names, &h->fallback_url)))
+			goto out;
+		if (!tpl_has_env(&h->url)) {
+			snprintf(kpath, sizeof(kpath), "%s.fallback_url", hpath);
+			rc = bad(ld, key_node(v, "fallback_url"), kpath,
+				 "is used only when an {env:NAME} of url is unset or empty, and url has "
+				 "none (e.g. url: \"https://example.com/x.csv?key={env:API_KEY}\")");
+			goto out;
+		}
+	}
+	if ((rc = parse_http_headers(ld, h, v, hpath, &names)))
+		goto out;
+	snprintf(kpath, sizeof(kpath), "%s.format", hpath);
+	if ((rc = get_choice(ld, v, "format", kpath, http_format_values, &choice)) ||
+	    (rc = set_string(ld, &h->format, http_format_values[choice])))
+		goto out;
+	snprintf(kpath, sizeof(kpath), "%s.records", hpath);
+	if ((rc = get_text(ld, v, "records", kpath, "a dotted path such as data.items", &s)))
+		goto out;
+	if (s && choice != 1) {
+		rc = bad(ld, key_node(v, "records"), kpath,
+			 "only with format: json (the path to the array of records in a JSON "
+			 "response); this request's format is csv");
+		goto out;
+	}
+	if (s) {
+		const char *seg = s;
+
+		for (;;) {
+			size_t len = strcspn(seg, ".");
+
+			if (len == 0) {
+				rc = bad(ld, tr_node_get(v, "records"), kpath,
+					 "\"%.100s\" has an empty part: give the keys from the top of the "
+					 "JSON document to the array, joined with dots (data.items)",
+					 s);
+				goto out;
+			}
+			if (!seg[len])
+				break;
+			seg += len + 1;
+		}
+		if ((rc = set_string(ld, &h->records, s)))
+			goto out;
+	}
+	if ((rc = parse_timeout(ld, v, hpath, "the default, 60 s", &h->timeout_ms)))
+		goto out;
+	r = tr_node_get(v, "retries");
+	if (r && !tr_node_is_null(r)) {
+		snprintf(kpath, sizeof(kpath), "%s.retries", hpath);
+		if ((rc = parse_retries(ld, r, kpath, &h->retries)))
+			goto out;
+	}
+	rc = parse_fail_when(ld, h, v, hpath);
+out:
+	tpl_names_release(&names);
+	return rc;
+}
+
 static int parse_asset(loader *ld, size_t idx, const tr_node *name_node, const tr_node *map)
 {
 	tr_asset *a = &ld->p->assets[idx];
@@ -1410,15 +1935,23 @@ static int parse_asset(loader *ld, size_t idx, const tr_node *name_node, const t
 			    !(asset_keys[k].kinds & kind_bit(a->kind))) {
 				tr_buf kinds = TR_BUF_INIT;
 
-				for (unsigned b = K_SQL; b <= K_COMMAND; b <<= 1)
-					if (asset_keys[k].kinds & b)
-						tr_buf_addf(&kinds, "%s%s", kinds.len ? " and " : "",
-							    b == K_SQL ? "sql" : b == K_SCRIPT ? "script"
-												   : "command");
+				unsigned left = asset_keys[k].kinds;
+
+				/* "sql", "sql and command", "sql, command and http" */
+				for (unsigned b = K_SQL; b <= K_HTTP; b <<= 1)
+					if (left & b) {
+						left &= ~b;
+						tr_buf_addf(&kinds, "%s%s",
+							    !kinds.len ? "" : left ? ", " : " and ",
+							    b == K_SQL      ? "sql"
+							    : b == K_SCRIPT ? "script"
+							    : b == K_HTTP   ? "http"
+									    : "command");
+					}
 				snprintf(kpath, sizeof(kpath), "%s.%s", path, asset_keys[k].name);
 				rc = bad(ld, map->items[2 * i], kpath,
-					 "only for %s assets; this is a %s asset", tr_buf_str(&kinds),
-					 tr_asset_kind_name(a->kind));
+					 "only for %s assets; this is %s %s asset", tr_buf_str(&kinds),
+					 a->kind == TR_ASSET_HTTP ? "an" : "a", tr_asset_kind_name(a->kind));
 				tr_buf_release(&kinds);
 				return rc;
 			}
@@ -1426,6 +1959,8 @@ static int parse_asset(loader *ld, size_t idx, const tr_node *name_node, const t
 		return rc;
 	if ((rc = parse_asset_partitions(ld, a, map, path)) ||
 	    (rc = parse_partition_expr(ld, a, map, path)) || (rc = parse_table(ld, a, map, path)))
+		return rc;
+	if (a->kind == TR_ASSET_HTTP && (rc = parse_http(ld, a, map, path)))
 		return rc;
 
 	snprintf(kpath, sizeof(kpath), "%s.group", path);
@@ -1463,7 +1998,7 @@ static int parse_asset(loader *ld, size_t idx, const tr_node *name_node, const t
 		    (rc = set_string(ld, &a->output_format, output_format_values[choice])))
 			return rc;
 	}
-	if ((rc = parse_timeout(ld, a, map, path)) ||
+	if ((rc = parse_timeout(ld, map, path, "no limit", &a->timeout_ms)) ||
 	    (rc = parse_kv_map(ld, map, "env", path, "variable -> value", &a->env, &a->n_env)) ||
 	    (rc = parse_asset_policies(ld, a, map, path)))
 		return rc;
@@ -1683,6 +2218,9 @@ static int infer_deps(loader *ld, size_t ai)
 				up = j;
 				matches++;
 			}
+		/* an http asset's SQL reads its response, not an asset's table */
+		if (a->kind == TR_ASSET_HTTP && !strcmp(key, "response"))
+			matches = 0;
 		free(key);
 		if (matches != 1 || up == ai)
 			continue; /* not an asset's table, or the asset's own */
@@ -2214,6 +2752,17 @@ int tr_project_load(const char *path, tr_project **out, tr_error *err)
 	return rc;
 }
 
+static void tpl_release(tr_template *t)
+{
+	for (size_t i = 0; i < t->n_parts; i++) {
+		free(t->parts[i].text);
+		free(t->parts[i].format);
+	}
+	free(t->parts);
+	free(t->source);
+	memset(t, 0, sizeof(*t));
+}
+
 void tr_project_free(tr_project *p)
 {
 	project_graph *g;
@@ -2263,6 +2812,19 @@ void tr_project_free(tr_project *p)
 			free(a->checks[k].description);
 		}
 		free(a->checks);
+		tpl_release(&a->http.url);
+		tpl_release(&a->http.fallback_url);
+		for (size_t k = 0; k < a->http.n_headers; k++) {
+			free(a->http.headers[k].name);
+			tpl_release(&a->http.headers[k].value);
+		}
+		free(a->http.headers);
+		free(a->http.format);
+		free(a->http.records);
+		if (a->http.fail_json_keys)
+			tr_strv_free(a->http.fail_json_keys, a->http.n_fail_json_keys);
+		if (a->http.fail_contains)
+			tr_strv_free(a->http.fail_contains, a->http.n_fail_contains);
 	}
 	if (g) {
 		for (size_t i = 0; i < p->n_assets; i++) {
@@ -2335,4 +2897,9 @@ const char *project_asset_key(size_t i)
 const char *project_top_key(size_t i)
 {
 	return i < ARRAY_LEN(top_keys) ? top_keys[i] : NULL;
+}
+
+const char *project_http_key(size_t i)
+{
+	return i < ARRAY_LEN(http_keys_allowed) ? http_keys_allowed[i] : NULL;
 }

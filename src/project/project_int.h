@@ -59,5 +59,7 @@ const char *project_nearest(const char *name, const char *const *candidates, siz
    the end): for tests that check docs/project.md documents every key. */
 const char *project_asset_key(size_t i);
 const char *project_top_key(size_t i);
+/* The keys under an asset's `http:`, likewise. */
+const char *project_http_key(size_t i);
 
 #endif

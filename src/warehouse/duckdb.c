@@ -88,6 +88,7 @@
 #define TEMP_PREFIX "__tranche_load_"
 #define FILE_PARAM "tranche_file"
 #define KEEP_FUNCTION "__tranche_keep"
+#define KEEP_COLUMN "__tranche_kept"
 #define LOCK_MESSAGE "Could not set lock on file"
 #define PLANS_PER_CONN 32  /* load plans kept per connection */
 #define REPLAYS_PER_CONN 8 /* replay statements kept per connection */
@@ -197,6 +198,7 @@ struct duck_conn {
 	size_t capture_want;
 	struct replay capture;         /* the first rows let through, in table column order */
 	int capture_failed;            /* out of memory while copying */
+	char timezone[64];             /* the session's TimeZone as last set ("": DuckDB's default) */
 	struct duck_conn *next;
 };
 
@@ -2555,14 +2557,23 @@ static int plan_insert(struct duck_conn *c, struct load_plan *p, int keep, struc
 	/* a subquery ends at ")": a final ";" of the query would end the statement early */
 	while (len > 0 && strchr(" \t\r\n;", p->query[len - 1]))
 		len--;
-	tr_buf_addf(&sql, "INSERT INTO %s BY NAME SELECT * FROM (\n%.*s\n) WHERE " KEEP_FUNCTION
-			  "((%s) IS TRUE",
-		    p->table_sql, (int)len, p->query, p->slice);
+	/*
+	 * __tranche_keep is a column of a projection over the query, filtered
+	 * above it, not a term of a WHERE: DuckDB merges a WHERE over a subquery
+	 * with the subquery's own filter into one conjunction whose terms it
+	 * reorders as it runs (adaptive filters), so __tranche_keep would see —
+	 * and count as strays — rows the query's own WHERE drops.
+	 */
+	tr_buf_addf(&sql,
+		    "INSERT INTO %s BY NAME SELECT * EXCLUDE (" KEEP_COLUMN ") FROM (SELECT *, "
+		    KEEP_FUNCTION "((%s) IS TRUE",
+		    p->table_sql, p->slice);
 	for (i = 0; keep && i < p->cols.n; i++) {
 		tr_buf_adds(&sql, ", ");
 		add_field_name(&sql, p->cols.names[i], 1);
 	}
-	tr_buf_addc(&sql, ')');
+	tr_buf_addf(&sql, ") AS " KEEP_COLUMN " FROM (\n%.*s\n)) WHERE " KEEP_COLUMN, (int)len,
+		    p->query);
 	rc = tr_buf_failed(&sql) ? fail_nomem(err, "load plan")
 				 : stmt_prepare(c, st, tr_buf_str(&sql), "running the query", 1, err);
 	tr_buf_release(&sql);
@@ -3039,6 +3050,34 @@ out:
 	return rc;
 }
 
+/*
+ * TIMESTAMPTZ values compare with the slice's TIMESTAMP bounds (wall clock in
+ * the definition's zone) in the session's TimeZone: set it to that zone, so
+ * that neither the machine's TZ nor another asset's zone shifts a slice.
+ */
+static int duck_set_timezone(tr_wconn *base, const char *tz, tr_error *err)
+{
+	struct duck_conn *c = to_conn(base);
+	tr_buf sql = TR_BUF_INIT;
+	int rc;
+
+	if (!strcmp(c->timezone, tz))
+		return 0;
+	tr_buf_adds(&sql, "SET TimeZone = '");
+	for (const char *p = tz; *p; p++) /* a zone name from the tz database; quoted all the same */
+		tr_buf_adds(&sql, *p == '\'' ? "''" : (char[]){*p, '\0'});
+	tr_buf_addc(&sql, '\'');
+	if (tr_buf_failed(&sql))
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+	else
+		rc = run(c, tr_buf_str(&sql), NULL, 0, 0, NULL, NULL, "setting the session's time zone",
+			 0, err);
+	tr_buf_release(&sql);
+	if (!rc)
+		snprintf(c->timezone, sizeof(c->timezone), "%s", tz);
+	return rc;
+}
+
 static const struct tr_warehouse_ops duck_ops = {
 	.backend = "DuckDB",
 	.close = duck_close,
@@ -3050,4 +3089,5 @@ static const struct tr_warehouse_ops duck_ops = {
 	.load = duck_load,
 	.wipe = duck_wipe,
 	.check = duck_check,
+	.set_timezone = duck_set_timezone,
 };

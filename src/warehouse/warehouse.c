@@ -216,6 +216,17 @@ int tr_wconn_table_exists(tr_wconn *c, const char *table, tr_error *err)
 	return c->ops->table_exists(c, table, err);
 }
 
+int tr_wconn_set_timezone(tr_wconn *c, const char *tz, tr_error *err)
+{
+	if (!c)
+		return tr_error_set(err, TR_EINVAL, "tr_wconn_set_timezone: no connection (NULL)");
+	if (!tz || !*tz || strlen(tz) >= 64)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_wconn_set_timezone: a time zone name such as \"UTC\" or "
+				    "\"America/New_York\" is required");
+	return c->ops->set_timezone ? c->ops->set_timezone(c, tz, err) : 0;
+}
+
 static const char *const file_formats[] = {"csv", "json", "parquet"};
 
 static int check_load(const tr_load *load, tr_error *err)

@@ -36,6 +36,7 @@ struct tr_warehouse_ops {
 	int (*check)(tr_wconn *c, const char *sql, const tr_param *params, size_t n_params,
 		     size_t max_sample, int64_t *failing, tr_table *sample /* may be NULL */,
 		     tr_error *err);
+	int (*set_timezone)(tr_wconn *c, const char *tz, tr_error *err);
 };
 
 struct tr_warehouse {

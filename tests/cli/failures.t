@@ -354,3 +354,15 @@ RUN  STATUS   STEPS  FAILED  SKIPPED  SELECTION  PARTITIONS
 2    failure  0/1    0       0        slow_sql   2024-01-02
 1    success  1/1    0       0        slow_sql   2024-01-02
 
+# ---- time zones ----------------------------------------------------------------------------
+
+# a TIMESTAMPTZ column meets the slice in the partitions' zone, whatever the machine's TZ:
+# 03:00 UTC on 2 March is 22:00 on 1 March in New York, so it is the 1 March partition's row
+$ printf 'name: tz\nassets:\n  payments:\n    partitions: {type: daily, start: 2024-03-01, timezone: America/New_York}\n    partition_expr: paid_at\n    sql: SELECT TIMESTAMPTZ %s AS paid_at, 1 AS amount\n' "'2024-03-02 03:00:00+00'" > tranche.yaml && export TRANCHE_NOW=2024-03-03T12:00:00Z && TZ=UTC tranche materialize payments --partition 2024-03-01 && TZ=Asia/Tokyo tranche materialize payments --partition 2024-03-01 && TZ=Asia/Tokyo tranche materialize payments --partition 2024-03-02; echo "exit $?"
+run 1 succeeded: 1 step, 1 succeeded, 0 failed, 0 skipped
+run 2 succeeded: 1 step, 1 succeeded, 0 failed, 0 skipped
+failed payments 2024-03-02: 1 of the 1 rows fall outside the partition being written (slice: (paid_at) >= $partition_start AND (paid_at) < $partition_end): fix the query or set outside_rows: drop
+run 3 failed: 1 step, 0 succeeded, 1 failed, 0 skipped
+see why: tranche logs 3; then retry: tranche materialize 'payments' --failed
+exit 1
+

@@ -200,6 +200,8 @@ commands:
   checks       show the latest result of every asset check
   query        run SQL against the warehouse
   wipe         delete an asset's partitions (or table) and forget their status
+  adopt        record the partitions a table already holds as materialized
+  explain      what an asset is, its partitions, what a run of one partition does
   partitions   list partition keys, windows and mappings of a definition
   version      print the version
 

@@ -8,17 +8,17 @@ tranche: tranche.yaml:2:1: top level: unknown key "asets" (did you mean "assets"
 
 # an unknown asset key, with the nearest valid one
 $ printf 'name: p\nassets:\n  a:\n    sql: SELECT 1\n    grup: x\n' > tranche.yaml && tranche assets
-tranche: tranche.yaml:5:5: assets.a: unknown key "grup" (did you mean "group"? valid keys: sql, sql_file, script, script_file, command, partitions, partition_expr, deps, group, description, owners, tags, code_version, metadata, checks, table, retries, backfill, pool, on_schema_change, outside_rows, output_format, timeout, env)
+tranche: tranche.yaml:5:5: assets.a: unknown key "grup" (did you mean "group"? valid keys: sql, sql_file, script, script_file, command, http, partitions, partition_expr, deps, group, description, owners, tags, code_version, metadata, checks, table, retries, backfill, pool, on_schema_change, outside_rows, output_format, timeout, env)
 [exit 2]
 
 # an asset that says nothing about how it is made
 $ printf 'name: p\nassets:\n  a:\n    group: x\n' > tranche.yaml && tranche assets
-tranche: tranche.yaml:3:3: assets.a: says nothing about how it is made: give one of sql, sql_file, script, script_file, command (e.g. sql: SELECT ...)
+tranche: tranche.yaml:3:3: assets.a: says nothing about how it is made: give one of sql, sql_file, script, script_file, command, http (e.g. sql: SELECT ...)
 [exit 2]
 
 # two kinds at once
 $ printf 'name: p\nassets:\n  a:\n    sql: SELECT 1\n    command: echo\n' > tranche.yaml && tranche assets
-tranche: tranche.yaml:5:5: assets.a: sql and command are both given; an asset is made by exactly one of sql, sql_file, script, script_file, command
+tranche: tranche.yaml:5:5: assets.a: sql and command are both given; an asset is made by exactly one of sql, sql_file, script, script_file, command, http
 [exit 2]
 
 # a partitioned sql asset without partition_expr

@@ -546,8 +546,8 @@ static void test_refuse_key_of_other_kind(void **state)
 		       "tranche.yaml:5:5: assets.a.timeout: only for command assets; this is a sql "
 		       "asset");
 	assert_refused("name: x\nassets:\n  a:\n    script: SELECT 1\n    outside_rows: drop\n",
-		       "tranche.yaml:5:5: assets.a.outside_rows: only for sql and command assets; "
-		       "this is a script asset");
+		       "tranche.yaml:5:5: assets.a.outside_rows: only for sql, command and http "
+		       "assets; this is a script asset");
 }
 
 static void test_refuse_wrong_node_kind(void **state)
