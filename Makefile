@@ -4,7 +4,8 @@
 #   make check      run the suite once (no dependency install, no sanitizers)
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer only
 #   make bench      benchmarks, printing figures (BENCH=backfill: bench/bench_backfill.c alone)
-#   make demo       install, build and run the main example end to end
+#   make demo       install, build and run the main example (stocks) end to end
+#   make demo-sales the same with the sales example
 #   make deps       install dependencies (Debian packages, DuckDB from npm)
 
 CC ?= cc
@@ -33,7 +34,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test check test-asan bench demo clean lint
+.PHONY: all deps test check test-asan bench demo demo-sales clean lint
 all: $(BUILD)/tranche $(TEST_BIN) lint
 
 $(DUCKDB)/.stamp:
@@ -102,7 +103,10 @@ bench: deps all $(BENCH_RUN)
 	@for b in $(BENCH_RUN); do $$b || exit 1; done
 
 demo: deps all
-	@scripts/demo.sh $(BUILD)
+	@scripts/demo.sh $(BUILD) stocks
+
+demo-sales: deps all
+	@scripts/demo.sh $(BUILD) sales
 
 clean:
 	rm -rf build build-asan

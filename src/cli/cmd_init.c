@@ -36,7 +36,15 @@ static const struct {
 	const char *name;
 	const char *what;
 } planned_examples[] = {
-	{"stocks", "daily stock prices, partitioned by day and symbol"},
+	{NULL, NULL},
+};
+
+/* What to run first in an example, when it is more than materializing everything. */
+static const struct {
+	const char *name;
+	const char *next;
+} example_next[] = {
+	{"stocks", "tranche partitions add symbols IBM AAPL MSFT && tranche materialize '*' --all"},
 	{NULL, NULL},
 };
 
@@ -360,6 +368,7 @@ static void print_summary(const char *dir, const char *example, const tr_embedde
 			  size_t n)
 {
 	tr_buf b = TR_BUF_INIT;
+	const char *next;
 
 	if (example)
 		tr_buf_addf(&b, "created the example project \"%s\" in %s:\n", example, dir);
@@ -377,7 +386,11 @@ static void print_summary(const char *dir, const char *example, const tr_embedde
 		add_shell_word(&b, dir);
 		tr_buf_adds(&b, " && ");
 	}
-	tr_buf_adds(&b, "tranche materialize '*' --all\n");
+	next = "tranche materialize '*' --all";
+	for (size_t i = 0; example && example_next[i].name; i++)
+		if (!strcmp(example_next[i].name, example))
+			next = example_next[i].next;
+	tr_buf_addf(&b, "%s\n", next);
 	cli_write(&b);
 	tr_buf_release(&b);
 }

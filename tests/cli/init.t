@@ -9,7 +9,7 @@ example project with its data. Existing files are never overwritten: if any
 file init would write exists, it refuses and writes nothing.
 
 options:
-      --example NAME           start from an example project: sales
+      --example NAME           start from an example project: sales, stocks
   -C, --dir DIR                run as if started in DIR
       --help                   show this help
 
@@ -129,13 +129,9 @@ $ touch p && tranche init p
 tranche: p exists and is not a directory
 [exit 1]
 
-# examples that are planned but not built in, and unknown ones, name those available
-$ tranche init --example stocks p || echo "[exit $?]"; ls
-tranche: --example stocks (daily stock prices, partitioned by day and symbol) is not in this build of tranche yet; available: sales
-[exit 1]
-
+# unknown examples name those available
 $ tranche init --example sails p || echo "[exit $?]"; ls
-tranche: --example: unknown example "sails" (available: sales)
+tranche: --example: unknown example "sails" (available: sales, stocks)
 [exit 2]
 
 $ tranche init a b
