@@ -86,7 +86,7 @@ demo_stocks() {
 	note "a new symbol: its partitions (every trading day since start) are all missing, and the" \
 		"same commands load them: one request, then the whole year of MSFT in 3 steps." \
 		"(raw_prices is in the pool alphavantage: 5 requests a minute, 25 a day, one at a time," \
-		"counted across runs; the demo makes 5.)"
+		"counted across runs; reads of the sample files call no API and take no pool.)"
 	run partitions add symbols MSFT
 	run materialize raw_prices --missing
 	run materialize 'daily_prices+' --missing
