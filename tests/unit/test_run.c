@@ -614,6 +614,46 @@ static void test_pool_concurrency_and_rate(void **state)
 	fx_close(&f);
 }
 
+/* An http asset reading its file: fallback (no API key set) calls no API: its pool holds
+   nothing back and records no start against the API's quota. */
+static void test_offline_http_takes_no_pool(void **state)
+{
+	struct fx f;
+	tr_run_report rep;
+	tr_error err = {0};
+	int64_t *ts = NULL;
+	size_t n = 0;
+	FILE *csv;
+
+	(void)state;
+	unsetenv("TRANCHE_TEST_NO_SUCH_KEY");
+	fx_open(&f, "name: t\n"
+		    "pools:\n"
+		    "  api: {max_concurrency: 1, rate: 1/hour}\n"
+		    "assets:\n"
+		    "  fetched:\n"
+		    "    partitions: {type: static, keys: [a, b, c]}\n"
+		    "    partition_expr: k\n"
+		    "    pool: api\n"
+		    "    http:\n"
+		    "      url: \"https://example.invalid/{partition_key}?key={env:TRANCHE_TEST_NO_SUCH_KEY}\"\n"
+		    "      fallback_url: \"file:sample.csv\"\n"
+		    "    sql: SELECT $partition_key AS k, v FROM response\n");
+	csv = fopen("sample.csv", "w");
+	assert_non_null(csv);
+	fputs("v\n1\n", csv);
+	fclose(csv);
+	/* with the pool, 1/hour would hold b and c back for an hour */
+	assert_int_equal(run(&f, "fetched", TR_PICK_ALL, NULL, NULL, 2, &rep), 0);
+	assert_int_equal(rep.failed, 0);
+	assert_int_equal(rep.succeeded, 3);
+	tr_run_report_release(&rep);
+	assert_ok(tr_storage_pool_starts(f.st, "api", 0, 10, &ts, &n, &err), &err);
+	assert_int_equal(n, 0);
+	free(ts);
+	fx_close(&f);
+}
+
 /* ---- cancel and resume ------------------------------------------------------------------- */
 
 static const char slow[] =
@@ -744,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_retries),
 		cmocka_unit_test(test_single_run_ranges_and_gaps),
 		cmocka_unit_test(test_pool_concurrency_and_rate),
+		cmocka_unit_test(test_offline_http_takes_no_pool),
 		cmocka_unit_test(test_cancel_then_resume),
 		cmocka_unit_test(test_dry_run_plan),
 	};
