@@ -204,6 +204,7 @@ struct duck_conn {
 
 static const struct tr_warehouse_ops duck_ops;
 static void plans_release(struct duck_conn *c);
+static void capture_reset(struct duck_conn *c, size_t want);
 static void checked_release(struct duck_warehouse *wh);
 static uint_fast64_t catalog_changed(struct duck_warehouse *wh, uint_fast64_t seen);
 
@@ -2292,19 +2293,43 @@ static int load_partitioned_create(struct load_state *s, tr_error *err)
 	if ((rc = ensure_schema(s, err)) != 0)
 		return rc;
 	tr_buf_reset(&s->sql);
-	tr_buf_addf(&s->sql, "CREATE TABLE %s AS ", tr_buf_str(&s->table));
-	add_source(s, &s->sql, &line_offset);
+	if (load->source == TR_LOAD_QUERY) {
+		/* one pass: __tranche_keep counts the rows outside the slice as they go by
+		   (and leaves them out: refused below unless drop_outside) */
+		tr_buf_addf(&s->sql,
+			    "CREATE TABLE %s AS SELECT * EXCLUDE (" KEEP_COLUMN ") FROM (SELECT *, "
+			    KEEP_FUNCTION "((%s) IS TRUE) AS " KEEP_COLUMN " FROM (",
+			    tr_buf_str(&s->table), load->slice);
+		{
+			/* a subquery ends at ")": a final ";" would end the statement early */
+			size_t len = strlen(load->query);
+
+			while (len > 0 && strchr(" \t\r\n;", load->query[len - 1]))
+				len--;
+			tr_buf_addf(&s->sql, "\n%.*s\n", (int)len, load->query);
+			line_offset = 1;
+		}
+		tr_buf_adds(&s->sql, ")) WHERE " KEEP_COLUMN);
+		capture_reset(s->c, 0);
+	} else {
+		tr_buf_addf(&s->sql, "CREATE TABLE %s AS ", tr_buf_str(&s->table));
+		add_source(s, &s->sql, &line_offset);
+	}
 	s->catalog_step = 1;
 	s->catalog_changed = 1;
 	if ((rc = run_built(s, 1, NULL, source_context(s, ctx, sizeof(ctx)), line_offset, err)) != 0)
 		return rc;
 	s->catalog_step = 0;
-	if ((rc = count_against_slice(s, tr_buf_str(&s->table), counts, err)) != 0)
+	if (load->source == TR_LOAD_QUERY) {
+		counts[0] = atomic_load(&s->c->keep_rows);
+		counts[1] = atomic_load(&s->c->keep_outside);
+	} else if ((rc = count_against_slice(s, tr_buf_str(&s->table), counts, err)) != 0) {
 		return rc;
+	}
 	r->stray_rows = counts[1];
 	if (counts[1] > 0 && !load->drop_outside)
 		return refuse_outside(load, counts[1], counts[0], err);
-	if (counts[1] > 0) {
+	if (counts[1] > 0 && load->source != TR_LOAD_QUERY) { /* a query's were left out */
 		tr_buf_reset(&s->sql);
 		tr_buf_addf(&s->sql, "DELETE FROM %s WHERE (%s) IS NOT TRUE", tr_buf_str(&s->table),
 			    load->slice);
