@@ -18,9 +18,15 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 DUCKDB := third_party/duckdb
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc -isystem $(DUCKDB)/include \
 	-pthread $(SAN) $(CFLAGS)
+# Graphviz lays out the lineage in-process (src/server/api_lineage.c) with its dot layout and
+# core (SVG) plugins linked in, rather than loaded from its plugin directory at run time: no
+# dlopen, no text-layout plugin pulling in pango and fontconfig.
+GV_PLUGIN_DIR := $(or $(shell pkg-config --variable=libdir libgvc 2>/dev/null),/usr/lib/x86_64-linux-gnu)/graphviz
+GV_LIBS := -L$(GV_PLUGIN_DIR) -Wl,-rpath,$(GV_PLUGIN_DIR) -lgvplugin_dot_layout -lgvplugin_core \
+	-lgvc -lcgraph -lcdt
 # DuckDB is found next to the tree ($ORIGIN-relative), so build/ and the clone stay relocatable.
 LIBS := -L$(DUCKDB)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../$(DUCKDB)/lib:$$ORIGIN/../../$(DUCKDB)/lib' \
-	-lsqlite3 -lyaml -lcurl -lmicrohttpd -lgvc -lcgraph -lcdt -lm -pthread
+	-lsqlite3 -lyaml -lcurl -lmicrohttpd $(GV_LIBS) -lm -pthread
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard src/base/*.c src/partitions/*.c src/project/*.c src/storage/*.c \
@@ -32,10 +38,12 @@ BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# The server's request fuzzer (tests/fuzz/fuzz_api.c) runs with the unit tests (TAP, fixed seed).
+FUZZ_BIN := $(BUILD)/tests/test_fuzz_api
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test check test-asan bench demo demo-sales clean lint
-all: $(BUILD)/tranche $(TEST_BIN) lint
+all: $(BUILD)/tranche $(TEST_BIN) $(FUZZ_BIN) lint
 
 $(DUCKDB)/.stamp:
 	@scripts/fetch-duckdb.sh
@@ -62,12 +70,28 @@ $(BUILD)/gen/examples.o: $(BUILD)/gen/examples.c include/tranche/examples.h
 
 $(BUILD)/libtranche.a: $(BUILD)/gen/examples.o
 
+# The web UI embedded in the binary, for `tranche serve` (every file under ui/; none is fine).
+UI_FILES := $(shell find ui -type f -not -name '.*' 2>/dev/null) $(shell find ui -type d 2>/dev/null)
+
+$(BUILD)/gen/ui.c: scripts/embed_ui.py scripts/embed.py $(UI_FILES)
+	@mkdir -p $(dir $@)
+	python3 scripts/embed_ui.py -o $@ ui
+
+$(BUILD)/gen/ui.o: $(BUILD)/gen/ui.c src/server/server_int.h
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libtranche.a: $(BUILD)/gen/ui.o
+
 $(BUILD)/tranche: $(CLI_OBJ) $(BUILD)/libtranche.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libtranche.a $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libtranche.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libtranche.a $(LIBS) -lcmocka $(LDFLAGS_ALL)
+
+$(BUILD)/tests/test_fuzz_api: tests/fuzz/fuzz_api.c src/server/server_int.h $(BUILD)/libtranche.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libtranche.a $(LIBS) $(LDFLAGS_ALL)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libtranche.a
 	@mkdir -p $(dir $@)

@@ -28,3 +28,23 @@ fi
 
 # DuckDB: library and header come prebuilt inside npm packages (see docs/development.md).
 "$here/scripts/fetch-duckdb.sh"
+
+# The browser test of the web UI (tests/browser): Debian's Chromium, driven by
+# playwright-core from npm (the exact version in tests/browser/package-lock.json;
+# Playwright's own browser download is skipped). A Chromium that cannot be
+# installed is not fatal: the browser test then says "skip".
+if [ ! -x /usr/bin/chromium ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "install-deps: installing chromium (for tests/browser)"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null; }; then
+    echo "install-deps: warning: chromium could not be installed; the browser test will be skipped" >&2
+  fi
+fi
+browser="$here/tests/browser"
+want=$(sed -n 's/.*"playwright-core": "\([0-9.]*\)".*/\1/p' "$browser/package.json" | head -1)
+have=$(sed -n 's/^ *"version": "\([0-9.]*\)".*/\1/p' "$browser/node_modules/playwright-core/package.json" 2>/dev/null | head -1 || true)
+if [ "$have" != "$want" ]; then
+  echo "install-deps: installing playwright-core $want into tests/browser/node_modules"
+  (cd "$browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

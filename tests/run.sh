@@ -2,7 +2,8 @@
 # Runs the whole suite for one or more build directories: every unit test
 # binary (cmocka, TAP output), every CLI golden file (tests/cli/run.sh), the
 # docs' examples (tests/docs_examples.py) and the end-to-end scripts
-# (tests/e2e/test_*.py, TAP output).
+# (tests/e2e/test_*.py, TAP output), and the web UI in headless Chromium
+# (tests/browser/test_ui.mjs, TAP output).
 # Prints each result, then a closing "N passed, N failed" line; exits 1 on failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -67,6 +68,27 @@ for build in "$@"; do
 	pass=$((pass + p))
 	fail=$((fail + f))
 	echo "e2e: $p passed, $f failed"
+	# the web UI in headless Chromium against tranche serve (tests/browser)
+	if "$build/tranche" help 2>&1 | grep -qE '^ +serve '; then
+		out=$(TEST_OUTPUT="$build/test-output/browser" timeout 600 node tests/browser/test_ui.mjs "$build/tranche" 2>&1)
+		rc=$?
+		p=$(grep -cE '^ok ' <<<"$out")
+		f=$(grep -cE '^not ok ' <<<"$out")
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		pass=$((pass + p))
+		fail=$((fail + f))
+		if skip=$(grep -m1 -E '^1\.\.0 # skip' <<<"$out"); then
+			echo "browser: skip: ${skip#1..0 # skip }"
+		else
+			if [ "$f" -ne 0 ]; then
+				echo "FAIL tests/browser/test_ui.mjs (exit $rc)"
+				echo "$out" | grep -vE '^(ok |1\.\.)' | sed 's/^/    /'
+			fi
+			echo "browser: $p passed, $f failed (screenshots in $build/test-output/browser)"
+		fi
+	else
+		echo "browser: skip: $build/tranche has no serve command yet"
+	fi
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

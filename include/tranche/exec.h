@@ -164,6 +164,14 @@ typedef struct tr_run_request {
 	tr_backfill_mode backfill; /* whether to record the request as a backfill */
 	int64_t resume;            /* a backfill id: run what of it did not succeed; selection
 				      and pick come from the backfill (req's are ignored) */
+	/*
+	 * Called once on the calling thread (ctx as for on_progress) when the
+	 * run, and its backfill if any, are recorded, before any step starts:
+	 * for callers that run tr_materialize on a thread of their own and hand
+	 * out the ids at once (tranche serve). Not called for a dry run, for a
+	 * request with nothing to do, or when the request is refused. May be NULL.
+	 */
+	void (*on_start)(void *ctx, int64_t run_id, int64_t backfill_id);
 } tr_run_request;
 
 /* One asset of a plan (dry run or not). */

@@ -202,6 +202,18 @@ int tr_storage_events_add(tr_storage *st, const tr_event *evs, size_t n, tr_erro
  */
 int tr_storage_events_list(tr_storage *st, int64_t run_id, const char *asset, int64_t after_id,
 			   size_t limit, tr_event_rec **out, size_t *n, tr_error *err);
+/*
+ * Events newest first: of asset (NULL: every event, then partition must be
+ * NULL), of partition (NULL: any; "" the unpartitioned asset's), of type
+ * (NULL: any), with id < before_id (0: no bound), at most limit (0: all).
+ * For pages of an asset's latest materializations, a run list's newest
+ * event id (asset NULL, limit 1). Reads the asset's events backwards through
+ * an index; a partition or type filter is applied to what it reads, so a
+ * rare one costs a scan of the asset's history. Output as events_list.
+ */
+int tr_storage_events_latest(tr_storage *st, const char *asset, const char *partition,
+			     const char *type, int64_t before_id, size_t limit, tr_event_rec **out,
+			     size_t *n, tr_error *err);
 
 /* The latest status of one asset partition. */
 typedef struct tr_pstatus {

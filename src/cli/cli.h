@@ -215,5 +215,6 @@ int cmd_backfill(int argc, char **argv);
 int cmd_backfills(int argc, char **argv);
 int cmd_adopt(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

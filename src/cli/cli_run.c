@@ -15,6 +15,11 @@
  * default action, so a second Ctrl-C ends the process at once — still safe:
  * each partition is written in one transaction, and the next command marks
  * the run failed.
+ *
+ * While `tranche serve` runs for the project (.tranche/server.json names a
+ * live one), the server owns the warehouse: the run is submitted to it and
+ * followed through its event stream (tr_client_materialize), with the same
+ * progress, summary and exit codes; Ctrl-C cancels the run on the server.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +31,7 @@
 #include "tranche/exec.h"
 #include "tranche/json.h"
 #include "tranche/project.h"
+#include "tranche/server.h"
 #include "tranche/storage.h"
 
 static volatile sig_atomic_t cancel_flag;
@@ -285,7 +291,9 @@ int cli_run(cli_proj *cp, cli_run_args *ra)
 	cli_progress *pg = NULL;
 	size_t jobs = 0;
 	tr_error err = {0};
-	int rc;
+	char *server = NULL;
+	const char *token = getenv("TRANCHE_TOKEN");
+	int rc, token_required = 0;
 
 	if ((rc = cli_run_check_pick(ra)) || (rc = cli_parse_count(ra->jobs_arg, "--jobs", &jobs)))
 		goto out;
@@ -348,7 +356,23 @@ int cli_run(cli_proj *cp, cli_run_args *ra)
 	}
 	tr_run_report_release(&report);
 
-	if ((rc = cli_proj_attach(cp, CLI_PROJ_WAREHOUSE | CLI_PROJ_WRITE)))
+	rc = tr_client_find(cp->project->dir, &server, &token_required, &err);
+	if (rc < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (server && token_required && !(token && *token)) {
+		rc = cli_failf(EXIT_USAGE, "tranche serve runs for this project at %s and needs its "
+					   "token: set TRANCHE_TOKEN (the server owns the warehouse "
+					   "while it runs)",
+			       server);
+		goto out;
+	}
+	if (server && !ra->json)
+		fprintf(stderr, "tranche: submitting to tranche serve at %s (it owns the warehouse "
+				"while it runs)\n",
+			server);
+	if (!server && (rc = cli_proj_attach(cp, CLI_PROJ_WAREHOUSE | CLI_PROJ_WRITE)))
 		goto out;
 	pg = cli_progress_new(cli_isatty(2), ra->json);
 	if (!pg) {
@@ -363,7 +387,10 @@ int cli_run(cli_proj *cp, cli_run_args *ra)
 	signal_tty = cli_isatty(2);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	rc = tr_materialize(cp->project, cp->storage, cp->wh, &req, &report, &err);
+	if (server)
+		rc = tr_client_materialize(server, token, &req, &report, &err);
+	else
+		rc = tr_materialize(cp->project, cp->storage, cp->wh, &req, &report, &err);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	cli_progress_clear(pg);
@@ -377,6 +404,7 @@ int cli_run(cli_proj *cp, cli_run_args *ra)
 		summary_text(ra, &report);
 	rc = report.canceled ? 130 : report.failed || report.skipped ? EXIT_NO : EXIT_OK;
 out:
+	free(server);
 	cli_progress_free(pg);
 	tr_run_report_release(&report);
 	tr_buf_release(&plan);

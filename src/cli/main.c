@@ -24,6 +24,8 @@ static const cli_command commands[] = {
 	{"adopt", cmd_adopt, "record the partitions a table already holds as materialized"},
 	{"explain", cmd_explain, "what an asset is, its partitions, what a run of one partition does"},
 	{"partitions", cmd_partitions, "list partition keys, windows and mappings of a definition"},
+	{"serve", cmd_serve, "serve the web UI and the JSON API of the project"},
+	{"dev", cmd_serve, "the same as serve"},
 	{"version", cmd_version, "print the version"},
 	{NULL, NULL, NULL},
 };

@@ -850,6 +850,8 @@ static int start_run(struct exec *x, tr_error *err)
 	rc = batch_flush(&x->pending, x->st, err);
 	if (!rc && x->backfill_id)
 		rc = record_backfill(x, "running", 0, err);
+	if (!rc && x->req->on_start)
+		x->req->on_start(x->req->ctx, x->run_id, x->backfill_id);
 	return rc;
 }
 

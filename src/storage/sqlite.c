@@ -255,6 +255,8 @@ enum stmt_id {
 	STMT_EVENTS_RUN,
 	STMT_EVENTS_ASSET,
 	STMT_EVENTS_RUN_ASSET,
+	STMT_EVENTS_LATEST,
+	STMT_EVENTS_LATEST_ASSET,
 	STMT_STATUS_LIST,
 	STMT_STATUS_COUNTS,
 	STMT_LAST_MATERIALIZATION,
@@ -436,6 +438,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_EVENTS_RUN_ASSET] = "SELECT " EVENT_COLUMNS " FROM events e INDEXED BY events_run"
 				  " WHERE e.run_id = ?3 AND e.asset = ?4 AND e.id > ?1"
 				  " ORDER BY e.id LIMIT ?2",
+	/* Newest first, below ?1, at most ?2; ?3 type or NULL; ?4 asset, ?5 partition or NULL.
+	 * The asset's through events_asset backwards, the rest through the primary key. */
+	[STMT_EVENTS_LATEST] = "SELECT " EVENT_COLUMNS " FROM events e"
+			       " WHERE e.id < ?1 AND (?3 IS NULL OR e.type = ?3)"
+			       " ORDER BY e.id DESC LIMIT ?2",
+	[STMT_EVENTS_LATEST_ASSET] = "SELECT " EVENT_COLUMNS " FROM events e"
+				     " WHERE e.asset = ?4 AND e.id < ?1 AND (?3 IS NULL OR e.type = ?3)"
+				     " AND (?5 IS NULL OR e.partition = ?5)"
+				     " ORDER BY e.id DESC LIMIT ?2",
 	[STMT_STATUS_LIST] = "SELECT " PSTATUS_COLUMNS " FROM partition_status"
 			     " WHERE asset = ?1 ORDER BY partition",
 	[STMT_STATUS_COUNTS] = "SELECT status, count(*) FROM partition_status WHERE asset = ?1"
@@ -1614,6 +1625,31 @@ out:
 	return rc;
 }
 
+static int sqlite_events_latest(tr_storage *st, const char *asset, const char *partition,
+				const char *type, int64_t before_id, size_t limit, tr_event_rec **out,
+				size_t *n, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	sqlite3_stmt *select = NULL;
+	int rc = 0;
+
+	if ((rc = stmt_get(s, asset ? STMT_EVENTS_LATEST_ASSET : STMT_EVENTS_LATEST, &select,
+			   err)) != 0 ||
+	    (rc = bind_int64(s, select, 1, before_id > 0 ? before_id : INT64_MAX, err)) != 0 ||
+	    (rc = bind_int64(s, select, 2, sql_limit(limit), err)) != 0 ||
+	    (rc = bind_text(s, select, 3, type, err)) != 0 ||
+	    (asset && (rc = bind_text(s, select, 4, asset, err)) != 0) ||
+	    (asset && (rc = bind_text(s, select, 5, partition, err)) != 0))
+		goto out;
+	rc = collect_rows(s, select, sizeof(**out), read_event_row, free_events, (void **)out, n,
+			  err);
+out:
+	stmt_done(select);
+	if (rc)
+		tr_error_prefix(err, "%s: listing the latest events", s->path);
+	return rc;
+}
+
 /* ---- status ---- */
 
 static int sqlite_partition_status(tr_storage *st, const char *asset, tr_pstatus **out,
@@ -2386,6 +2422,7 @@ static const struct tr_storage_ops sqlite_ops = {
 	.runs_reap = sqlite_runs_reap,
 	.events_add = sqlite_events_add,
 	.events_list = sqlite_events_list,
+	.events_latest = sqlite_events_latest,
 	.partition_status = sqlite_partition_status,
 	.status_counts = sqlite_status_counts,
 	.last_materialization = sqlite_last_materialization,

@@ -504,6 +504,33 @@ int tr_storage_events_list(tr_storage *st, int64_t run_id, const char *asset, in
 	return st->ops->events_list(st, run_id, asset, after_id, limit, out, n, err);
 }
 
+int tr_storage_events_latest(tr_storage *st, const char *asset, const char *partition,
+			     const char *type, int64_t before_id, size_t limit, tr_event_rec **out,
+			     size_t *n, tr_error *err)
+{
+	int rc = 0;
+
+	if (!out || !n)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_events_latest: NULL output argument");
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return tr_error_set(err, TR_EINVAL,
+				    "tr_storage_events_latest: the storage handle is NULL");
+	if ((rc = check_asset("listing the latest events", asset, 1, err)) != 0)
+		return rc;
+	if (partition && !asset)
+		return tr_error_set(err, TR_EINVAL, "listing the latest events: a partition (\"%s\") "
+						    "needs its asset",
+				    partition);
+	if (before_id < 0)
+		return tr_error_set(err, TR_EINVAL,
+				    "listing the latest events: before id %lld; give an event id, "
+				    "or 0 for no bound",
+				    (long long)before_id);
+	return st->ops->events_latest(st, asset, partition, type, before_id, limit, out, n, err);
+}
+
 int tr_storage_partition_status(tr_storage *st, const char *asset, tr_pstatus **out, size_t *n,
 				tr_error *err)
 {

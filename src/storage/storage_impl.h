@@ -56,6 +56,11 @@ struct tr_storage_ops {
 	int (*events_add)(tr_storage *st, const tr_event *evs, size_t n, tr_error *err);
 	int (*events_list)(tr_storage *st, int64_t run_id, const char *asset, int64_t after_id,
 			   size_t limit, tr_event_rec **out, size_t *n, tr_error *err);
+	/* asset may be NULL (then partition is NULL too), partition and type NULL: any;
+	   before_id 0: no bound. */
+	int (*events_latest)(tr_storage *st, const char *asset, const char *partition,
+			     const char *type, int64_t before_id, size_t limit, tr_event_rec **out,
+			     size_t *n, tr_error *err);
 	int (*partition_status)(tr_storage *st, const char *asset, tr_pstatus **out, size_t *n,
 				tr_error *err);
 	int (*status_counts)(tr_storage *st, const char *asset, int64_t *materialized,

@@ -203,6 +203,8 @@ commands:
   adopt        record the partitions a table already holds as materialized
   explain      what an asset is, its partitions, what a run of one partition does
   partitions   list partition keys, windows and mappings of a definition
+  serve        serve the web UI and the JSON API of the project
+  dev          the same as serve
   version      print the version
 
 'tranche COMMAND --help' tells more about a command.

@@ -1,0 +1,456 @@
+#!/usr/bin/env python3
+"""`tranche serve`: every route of the JSON API (docs/api.md) on a real server
+on a loopback port — answers and error bodies, a backfill launched through the
+API to completion, the event stream (SSE), cancel and resume, dynamic
+partitions, reload with a broken project file, the safety checks (token,
+Host, Origin, content type, body size, 404, 405), the CLI submitting through
+the server while it owns the warehouse, and a graceful stop.
+Usage: test_api.py PATH/TO/tranche"""
+import http.client
+import json
+import os
+import re
+import signal
+import time
+
+from lib import NOW, Project, Tap, binary_from_argv, wait_exit, wait_until
+
+ROWS_SLOW = 300000
+PROJECT = f"""name: api
+partitions:
+  daily: {{type: daily, start: 2024-01-01}}
+  tickers: {{type: dynamic, name: tickers}}
+assets:
+  events:
+    description: one row per day
+    partitions: daily
+    partition_expr: day
+    sql: SELECT CAST($partition_start AS DATE) AS day, 1 AS n
+    checks:
+      - name: one_row
+        sql: SELECT * FROM events WHERE n <> 1
+  totals:
+    sql: SELECT count(*) AS days FROM events
+  slow:
+    partitions: daily
+    partition_expr: day
+    sql: SELECT CAST($partition_start AS DATE) AS day, i, hash(i) AS h FROM range({ROWS_SLOW}) t(i)
+  grid:
+    partitions:
+      type: multi
+      dimensions:
+        date: {{type: daily, start: 2024-04-01}}
+        ticker: {{type: static, keys: [A, B, C]}}
+    partition_expr: {{date: day, ticker: ticker}}
+    sql: SELECT CAST($partition_start_date AS DATE) AS day, $partition_key_ticker AS ticker
+  prices:
+    partitions: tickers
+    partition_expr: ticker
+    sql: SELECT $partition_key AS ticker, 1.0 AS price
+"""
+
+t = Tap()
+pr = Project(binary_from_argv(), PROJECT)
+
+
+class Server:
+    def __init__(self, project, *args):
+        self.p = project.start("serve", "--port", "0", *args)
+        self.url = None
+        found = wait_until(lambda: self._url(project) or self.p.poll() is not None, 30)
+        if not found or not self.url:
+            raise RuntimeError("the server did not start: %s" % (project.output(),))
+        m = re.match(r"http://([^:/]+):(\d+)", self.url)
+        self.host, self.port = m.group(1), int(m.group(2))
+
+    def _url(self, project):
+        out, _ = project.output()
+        m = re.search(r"http://[0-9.]+:\d+", out)
+        if m:
+            self.url = m.group(0)
+        return self.url is not None
+
+    def req(self, method, path, body=None, headers=None, raw=None, timeout=60):
+        """(status, headers dict with lower-case names, parsed JSON or text)"""
+        c = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        h = {} if headers is None else dict(headers)
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        c.request(method, path, body=data, headers=h)
+        r = c.getresponse()
+        text = r.read().decode("utf-8", "replace")
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        c.close()
+        if hdrs.get("content-type", "").startswith("application/json"):
+            try:
+                return r.status, hdrs, json.loads(text)
+            except ValueError:
+                pass
+        return r.status, hdrs, text
+
+    def get(self, path, **kw):
+        return self.req("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.req("POST", path, body={} if body is None else body, **kw)
+
+    def run_ended(self, run_id, timeout=120):
+        def ended():
+            s, _, r = self.get(f"/api/runs/{run_id}")
+            return s == 200 and r["status"] != "running"
+        return wait_until(ended, timeout, 0.1)
+
+    def stream(self, path, until="end", timeout=60, on_open=None):
+        """Reads SSE frames from path until an `until` frame: [(event, id, data)]."""
+        c = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        c.request("GET", path)
+        r = c.getresponse()
+        frames, event, fid, data = [], None, None, []
+        if on_open:
+            on_open()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = r.readline()
+            if not line:
+                break
+            line = line.decode().rstrip("\r\n")
+            if line == "":
+                if event or data:
+                    frames.append((event, fid, json.loads("\n".join(data)) if data else None))
+                    if event == until:
+                        break
+                event, fid, data = None, None, []
+            elif line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("id: "):
+                fid = int(line[4:])
+            elif line.startswith("data: "):
+                data.append(line[6:])
+        c.close()
+        return r.status, r.getheader("Content-Type"), frames
+
+
+def err_of(r):
+    return r.get("error", {}) if isinstance(r, dict) else {}
+
+
+try:
+    srv = Server(pr)
+    t.ok(srv.url.startswith("http://127.0.0.1:"), "serve --port 0 prints the URL it listens on",
+         srv.url)
+    sj = json.load(open(os.path.join(pr.dir, ".tranche", "server.json")))
+    t.ok(sj["url"] == srv.url and sj["pid"] == srv.p.pid and sj["token_required"] is False,
+         ".tranche/server.json has the pid and URL", sj)
+
+    # ---- health, UI ----
+    s, h, r = srv.get("/api/health")
+    t.ok(s == 200 and r["ok"] and r["project"] == "api" and r["project_error"] is None
+         and r["now"] == 1714521600000 and r["runs_active"] == 0,
+         "GET /api/health", r)
+    t.ok(h.get("cache-control") == "no-store" and h.get("x-content-type-options") == "nosniff",
+         "API answers are no-store, nosniff", h)
+    s, h, r = srv.get("/")
+    t.ok(s == 200 and h["content-type"].startswith("text/html"), "GET / serves the UI's page",
+         (s, h))
+    s, h, r = srv.get("/no-such-file.js")
+    t.ok(s == 404 and err_of(r).get("code") == "not_found", "an unknown UI file is 404", r)
+
+    # ---- assets ----
+    s, _, r = srv.get("/api/assets")
+    names = [a["name"] for a in r["assets"]] if s == 200 else []
+    ev = next((a for a in r["assets"] if a["name"] == "events"), {}) if s == 200 else {}
+    t.ok(s == 200 and set(names) == {"events", "totals", "slow", "grid", "prices"}
+         and ev["partitions"]["total"] == 121 and ev["partitions"]["missing"] == 121
+         and ev["downstream"] == ["totals"] and ev["kind"] == "sql",
+         "GET /api/assets lists the assets with partition counts", r)
+    s, _, r = srv.get("/api/assets?selection=events%2B")
+    t.ok(s == 200 and [a["name"] for a in r["assets"]] == ["events", "totals"],
+         "GET /api/assets?selection= selects", r)
+    s, _, r = srv.get("/api/assets/events")
+    t.ok(s == 200 and r["definition"]["type"] == "daily" and r["definition"]["start"] == "2024-01-01"
+         and r["dimensions"][0]["count"] == 121 and r["dimensions"][0]["last"] == "2024-04-30"
+         and r["checks"][0]["name"] == "one_row" and "2024-04-30" in r["description_of_partitions"]
+         and r["partition_expr"] == ["day"] and "sql" in r,
+         "GET /api/assets/NAME: definition, dimensions, checks, explanation", r)
+    s, _, r = srv.get("/api/assets/nope")
+    t.ok(s == 404 and "nope" in err_of(r).get("message", ""), "unknown asset: 404 naming it", r)
+    s, _, r = srv.get("/api/assets/events/partitions")
+    t.ok(s == 200 and r["counts"]["missing"] == 121
+         and r["ranges"]["missing"] == [[0, 120, "2024-01-01", "2024-04-30"]],
+         "partitions: counts and ranges before any run", r)
+
+    # ---- a backfill through the API ----
+    s, _, r = srv.post("/api/backfills", {"selection": "events", "from": "2024-01-01",
+                                          "to": "2024-01-10", "dry_run": True})
+    t.ok(s == 200 and r["partitions"] == 10 and r["plan"][0]["asset"] == "events"
+         and r["plan"][0]["ranges"] == ["2024-01-01...2024-01-10"],
+         "POST /api/backfills dry_run answers the plan", r)
+    s, _, r = srv.post("/api/backfills", {"selection": "events", "all": True, "jobs": 2})
+    t.ok(s == 202 and r["run_id"] and r["backfill_id"] and r["partitions"] == 121,
+         "POST /api/backfills answers 202 with the run and backfill ids", r)
+    run1, bf1 = r.get("run_id"), r.get("backfill_id")
+    t.ok(srv.run_ended(run1), "the backfill's run ends")
+    s, _, r = srv.get(f"/api/runs/{run1}")
+    t.ok(s == 200 and r["status"] == "success" and r["steps_succeeded"] == 121
+         and len(r["steps"]) == 121 and r["steps"][0]["state"] == "success"
+         and r["backfill_id"] == bf1,
+         "GET /api/runs/ID: the run and its steps", {k: r.get(k) for k in ("status", "steps_succeeded")})
+    s, _, r = srv.get("/api/assets/events/partitions")
+    t.ok(s == 200 and r["counts"]["materialized"] == 121 and r["counts"]["missing"] == 0,
+         "partitions shows every partition materialized", r.get("counts"))
+    s, _, r = srv.get("/api/assets/events/partitions/grid?cols=10")
+    t.ok(s == 200 and r["kind"] == "strip" and r["cols"] == 10 and r["bucket_size"] == 13
+         and sum(b[0] for b in r["buckets"]) == 121 and r["labels"][0]["key"] == "2024-01-01",
+         "grid: a strip of buckets summing to the partitions", r)
+    s, _, r = srv.get("/api/assets/events/partitions/grid?from=5&to=2")
+    t.ok(s == 400 and "from" in err_of(r)["message"], "grid: from after to is 400", r)
+    s, _, r = srv.get("/api/assets/events/partitions?state=materialized&offset=119&limit=5")
+    t.ok(s == 200 and r["total_in_state"] == 121 and [k["key"] for k in r["keys"]]
+         == ["2024-04-29", "2024-04-30"], "partitions?state= pages keys", r)
+    s, _, r = srv.get("/api/assets/events/partitions?state=nope")
+    t.ok(s == 400 and "materialized" in err_of(r)["message"], "unknown state: 400 listing them", r)
+    s, _, r = srv.get("/api/assets/events/materializations?limit=2")
+    t.ok(s == 200 and len(r["materializations"]) == 2
+         and r["materializations"][0]["row_count"] == 1, "materializations, newest first", r)
+    s, _, r = srv.get("/api/assets/events/materializations?partition=2024-01-05")
+    t.ok(s == 200 and [m["partition"] for m in r["materializations"]] == ["2024-01-05"],
+         "materializations of one partition", r)
+    s, _, r = srv.get("/api/assets/events/materializations?partition=2024-13-01")
+    t.ok(s == 400 and "2024-13-01" in err_of(r)["message"], "a bad partition key: 400", r)
+    s, _, r = srv.get("/api/assets/events/metadata_series?name=row_count&limit=5")
+    t.ok(s == 200 and len(r["points"]) == 5 and all(p["value"] == 1 for p in r["points"]),
+         "metadata_series of row_count", r)
+    s, _, r = srv.get("/api/assets/events/checks")
+    t.ok(s == 200 and len(r["checks"]) == 121 and r["checks"][0]["passed"] is True,
+         "checks: latest result per partition", r if s != 200 else len(r["checks"]))
+
+    # ---- events, streams ----
+    s, _, r = srv.get(f"/api/runs/{run1}/events?limit=3")
+    t.ok(s == 200 and len(r["events"]) == 3 and r["events"][0]["type"] == "run_start"
+         and r["last_id"] == r["events"][-1]["id"], "GET /api/runs/ID/events pages", r)
+    last = r["last_id"]
+    s, _, r = srv.get(f"/api/runs/{run1}/events?after={last}&limit=1")
+    t.ok(s == 200 and r["events"][0]["id"] > last, "events?after= continues", r)
+    s, ctype, frames = srv.stream(f"/api/runs/{run1}/stream")
+    types = [f[0] for f in frames]
+    t.ok(s == 200 and ctype.startswith("text/event-stream") and types[0] == "run_start"
+         and "materialization" in types and types[-1] == "end"
+         and all(f[1] for f in frames if f[0] not in ("end", "summary", "progress")),
+         "the stream of an ended run: its events with ids, then end", types[:5] + types[-3:])
+    s, _, r = srv.get("/api/runs")
+    t.ok(s == 200 and r["runs"][0]["id"] == run1, "GET /api/runs", r)
+    s, _, r = srv.get(f"/api/runs?before={run1}")
+    t.ok(s == 200 and r["runs"] == [], "GET /api/runs?before= pages", r)
+    s, _, r = srv.get("/api/runs/999")
+    t.ok(s == 404, "an unknown run: 404", r)
+    s, _, r = srv.get("/api/runs/abc")
+    t.ok(s == 400 and "abc" in err_of(r)["message"], "a run id that is not a number: 400", r)
+
+    # a live run: stream it, see progress, cancel it
+    s, _, r = srv.post("/api/backfills", {"selection": "slow", "all": True, "jobs": 1})
+    run2, bf2 = r.get("run_id"), r.get("backfill_id")
+    t.ok(s == 202 and run2, "a slow backfill starts", r)
+
+    def cancel_soon():
+        time.sleep(0.5)
+        s2, _, r2 = srv.post(f"/api/runs/{run2}/cancel")
+        cancel_soon.answer = (s2, r2)
+
+    import threading
+    th = threading.Thread(target=cancel_soon)
+    s, ctype, frames = srv.stream(f"/api/runs/{run2}/stream", on_open=th.start)
+    th.join()
+    types = [f[0] for f in frames]
+    t.ok("progress" in types and "step_start" in types and "run_canceled" in types
+         and types[-2:] == ["summary", "end"] and frames[-2][2]["status"] == "canceled",
+         "the live stream: progress, step events, run_canceled, summary, end", types[-6:])
+    t.ok(cancel_soon.answer[0] == 200 and cancel_soon.answer[1]["status"] == "canceling",
+         "POST /api/runs/ID/cancel says canceling", cancel_soon.answer)
+    s, _, r = srv.get(f"/api/runs/{run2}")
+    t.ok(r["status"] == "canceled", "the run ended canceled", r.get("status"))
+    s, _, r = srv.post(f"/api/runs/{run2}/cancel")
+    t.ok(s == 409 and "already ended" in err_of(r)["message"], "canceling an ended run: 409", r)
+    s, _, r = srv.get("/api/backfills")
+    t.ok(s == 200 and r["backfills"][0]["id"] == bf2 and r["backfills"][0]["status"] == "canceled",
+         "GET /api/backfills", r)
+    s, _, r = srv.get(f"/api/backfills/{bf2}")
+    t.ok(s == 200 and r["assets"][0]["asset"] == "slow" and r["resume"]["partitions"] > 0
+         and r["runs"] == [run2], "GET /api/backfills/ID with what resume would run", r)
+    s, _, r = srv.post(f"/api/backfills/{bf2}/resume", {"jobs": 2})
+    run3 = r.get("run_id")
+    t.ok(s == 202 and run3 and r["backfill_id"] == bf2, "POST /api/backfills/ID/resume", r)
+    s, _, r = srv.post("/api/backfills", {"selection": "slow", "all": True})
+    t.ok(s == 409 and "being written by run" in err_of(r)["message"],
+         "a backfill over partitions a run is writing: 409", r)
+    s, _, r = srv.post(f"/api/backfills/{bf2}/cancel")
+    t.ok(s == 200 and r["status"] in ("canceling", "canceled"), "POST /api/backfills/ID/cancel", r)
+    t.ok(srv.run_ended(run3), "the resumed run stops")
+    s, _, r = srv.post(f"/api/backfills/{bf2}/cancel")
+    t.ok(s == 409, "canceling a canceled backfill: 409", r)
+    s, _, r = srv.get("/api/backfills/77")
+    t.ok(s == 404, "an unknown backfill: 404", r)
+
+    # ---- materialize, validation ----
+    s, _, r = srv.post("/api/materialize", {"selection": "totals"})
+    t.ok(s == 202 and r["run_id"] and r["backfill_id"] is None, "POST /api/materialize", r)
+    t.ok(srv.run_ended(r.get("run_id", 0)), "the materialize ends")
+    s, _, r = srv.post("/api/materialize", {"selection": "events", "partitions": ["2024-02-30"]})
+    t.ok(s == 400 and "2024-02-30" in err_of(r)["message"], "a bad key: 400 naming it", r)
+    s, _, r = srv.post("/api/materialize", {"selection": "nope", "all": True})
+    t.ok(s in (400, 404) and "nope" in err_of(r)["message"], "an unknown asset: refused", r)
+    s, _, r = srv.post("/api/materialize", {"selection": "events", "all": True, "missing": True})
+    t.ok(s == 400 and "choose one" in err_of(r)["message"], "two picks: 400", r)
+    s, _, r = srv.post("/api/materialize", {"selection": "events", "jobs": "many"})
+    t.ok(s == 400 and "jobs" in err_of(r)["message"], "jobs not a number: 400 naming it", r)
+    s, _, r = srv.post("/api/materialize", {"selection": "events", "colour": "red"})
+    t.ok(s == 400 and "colour" in err_of(r)["message"] and "selection" in err_of(r)["message"],
+         "an unknown field: 400 naming it and the valid ones", r)
+    s, _, r = srv.req("POST", "/api/materialize", raw=b"{not json",
+                      headers={"Content-Type": "application/json"})
+    t.ok(s == 400 and "request body" in err_of(r)["message"], "a body that is not JSON: 400", r)
+    s, _, r = srv.post("/api/materialize", {"selection": "events", "missing": True})
+    t.ok(s == 200 and r["status"] == "nothing_to_do", "nothing to do: 200 nothing_to_do", r)
+
+    # ---- grid of a multi asset ----
+    s, _, r = srv.post("/api/backfills", {"selection": "grid", "all": True})
+    t.ok(s == 202 and srv.run_ended(r["run_id"]), "the multi asset is backfilled", r)
+    s, _, r = srv.get("/api/assets/grid/partitions/grid?cols=30")
+    t.ok(s == 200 and r["kind"] == "grid" and r["rows"] == ["A", "B", "C"]
+         and r["col_dimension"] == "date" and r["cols"] == 30
+         and all(c == [1, 0, 0, 0] for row in r["cells"] for c in row),
+         "grid: rows of the static dimension, columns over time", r)
+
+    # ---- dynamic partitions ----
+    s, _, r = srv.get("/api/partitions/tickers")
+    t.ok(s == 200 and r["keys"] == [], "GET /api/partitions/NAME: no keys yet", r)
+    s, _, r = srv.post("/api/partitions/tickers", {"add": ["IBM", "AAPL", "IBM"]})
+    t.ok(s == 200 and r["changed"] == 2 and r["keys"] == ["IBM", "AAPL"],
+         "POST add: keys added once, in order", r)
+    s, _, r = srv.post("/api/partitions/tickers", {"add": ["a...b"]})
+    t.ok(s == 400 and "a...b" in err_of(r)["message"], "a bad key: 400", r)
+    s, _, r = srv.post("/api/partitions/tickers", {"delete": ["IBM"]})
+    t.ok(s == 200 and r["changed"] == 1 and r["keys"] == ["AAPL"], "POST delete", r)
+    s, _, r = srv.post("/api/partitions/tickers", {"add": ["X"], "delete": ["Y"]})
+    t.ok(s == 400, "add and delete at once: 400", r)
+    s, _, r = srv.get("/api/partitions/nope")
+    t.ok(s == 404 and "tickers" in err_of(r)["message"], "an unknown set: 404 naming the sets", r)
+    s, _, r = srv.get("/api/assets/prices/partitions")
+    t.ok(s == 200 and r["total"] == 1, "the dynamic asset has the key", r)
+
+    # ---- lineage ----
+    s, _, r = srv.get("/api/lineage")
+    nodes = {n["name"]: n for n in r.get("nodes", [])} if s == 200 else {}
+    t.ok(s == 200 and nodes["events"]["status"] == "materialized" and r["width"] > 0
+         and any(e["from"] == "events" and e["to"] == "totals" and e["points"]
+                 for e in r["edges"]) and nodes["slow"]["status"] == "partial",
+         "GET /api/lineage: positions and statuses from Graphviz", r)
+    s, h, r = srv.get("/api/lineage.svg")
+    t.ok(s == 200 and h["content-type"].startswith("image/svg+xml")
+         and 'data-asset="events"' in r and "<svg" in r, "GET /api/lineage.svg", (s, h))
+
+    # ---- safety ----
+    s, h, r = srv.req("POST", "/api/health", raw=b"{}", headers={"Content-Type": "application/json"})
+    t.ok(s == 405 and h.get("allow") == "GET, HEAD", "a wrong method: 405 with Allow", (s, h, r))
+    s, _, r = srv.get("/api/nothing")
+    t.ok(s == 404 and "/api/assets" in err_of(r)["message"], "an unknown route: 404 listing routes", r)
+    s, _, r = srv.req("POST", "/api/reload", raw=b"{}")
+    t.ok(s == 415, "POST without a JSON content type: 415", r)
+    s, _, r = srv.req("POST", "/api/reload", raw=b"{}", headers={"Content-Type": "text/plain"})
+    t.ok(s == 415, "POST text/plain (a cross-site form): 415", r)
+    s, _, r = srv.post("/api/reload", headers={"Origin": "http://evil.example"})
+    t.ok(s == 403 and err_of(r)["code"] == "forbidden", "another Origin: 403", r)
+    s, _, r = srv.post("/api/reload", headers={"Origin": f"http://127.0.0.1:{srv.port}"})
+    t.ok(s == 200, "the server's own Origin is accepted", r)
+    s, _, r = srv.req("POST", "/api/materialize", raw=b" " * (1024 * 1024 + 10),
+                      headers={"Content-Type": "application/json"})
+    t.ok(s == 413 and err_of(r)["code"] == "too_large", "a body over 1 MiB: 413", r)
+    s, _, r = srv.get("/api/health", headers={"Host": "evil.example:80"})
+    t.ok(s == 403, "a foreign Host (DNS rebinding): 403", r)
+    s, _, r = srv.get("/api/assets/events/partitions?limit=abc&state=missing")
+    t.ok(s == 400 and "limit" in err_of(r)["message"], "a bad query parameter: 400 naming it", r)
+    s, _, r = srv.get("/api/health?colour=red")
+    t.ok(s == 400 and "colour" in err_of(r)["message"], "an unknown query parameter: 400", r)
+
+    # ---- reload ----
+    yaml_path = os.path.join(pr.dir, "tranche.yaml")
+    with open(yaml_path, "a") as f:
+        f.write("  broken: [\n")
+    s, _, r = srv.post("/api/reload")
+    t.ok(s == 200 and r["ok"] is False and "tranche.yaml" in (r["project_error"] or ""),
+         "reload of a broken file: ok false with the error", r)
+    s, _, r = srv.get("/api/health")
+    t.ok(r["project_error"] and "tranche.yaml" in r["project_error"],
+         "health shows the project error", r)
+    s, _, r = srv.get("/api/assets/events/partitions")
+    t.ok(s == 200 and r["counts"]["materialized"] == 121, "the old definitions keep serving", r)
+    with open(yaml_path, "w") as f:
+        f.write(PROJECT.replace("one row per day", "one row a day"))
+    s, _, r = srv.post("/api/reload")
+    t.ok(s == 200 and r["ok"] is True and r["project_error"] is None, "a fixed file reloads", r)
+    s, _, r = srv.get("/api/assets/events")
+    t.ok(r["description"] == "one row a day", "the new definitions are served", r.get("description"))
+
+    # ---- the CLI through the server ----
+    c = pr.run("materialize", "events", "--partition", "2024-02-01")
+    t.ok(c.returncode == 0 and "submitting to tranche serve" in c.stderr
+         and "succeeded" in c.stdout and "in use" not in c.stderr,
+         "tranche materialize submits through the server (no lock error)", c.stdout + c.stderr)
+    c = pr.run("backfill", "events", "--from", "2024-03-01", "--to", "2024-03-05", "--json")
+    lines = [json.loads(x) for x in c.stdout.splitlines() if x.strip()]
+    t.ok(c.returncode == 0 and lines and lines[-1]["type"] == "summary"
+         and lines[-1]["partitions"]["succeeded"] == 5 and lines[-1]["backfill_id"],
+         "tranche backfill --json through the server: steps and summary", c.stdout + c.stderr)
+    c = pr.run("materialize", "events", "--partition", "2024-13-01")
+    t.ok(c.returncode == 2 and "2024-13-01" in c.stderr, "a refused request: exit 2 as locally",
+         c.stderr)
+
+    # ---- a token, and a host beyond loopback ----
+    pr2 = Project(pr.bin, PROJECT)
+    try:
+        c = pr2.run("serve", "--host", "0.0.0.0", "--port", "0", timeout=30)
+        t.ok(c.returncode == 2 and "--token" in c.stderr and "0.0.0.0" in c.stderr,
+             "--host 0.0.0.0 without a token: refused", c.stderr)
+        tok = "s3cret-token-123"
+        srv2 = Server(pr2, "--token", tok)
+        s, h, r = srv2.get("/api/health")
+        t.ok(s == 401 and "bearer" in h.get("www-authenticate", "").lower(),
+             "with --token: no token, 401", (s, r))
+        s, _, r = srv2.get("/api/health", headers={"Authorization": "Bearer wrong-token-1"})
+        t.ok(s == 401, "a wrong token: 401", r)
+        s, _, r = srv2.get("/api/health", headers={"Authorization": f"Bearer {tok}"})
+        t.ok(s == 200 and r["token_required"] is True, "the right Bearer token: 200", r)
+        s, h, r = srv2.get(f"/api/health?token={tok}")
+        cookie = h.get("set-cookie", "")
+        t.ok(s == 200 and "HttpOnly" in cookie, "?token= works and sets a cookie", (s, h))
+        s, _, r = srv2.get("/api/assets", headers={"Cookie": cookie.split(";")[0]})
+        t.ok(s == 200, "the cookie works", s)
+        c = pr2.run("materialize", "events", "--partition", "2024-01-01")
+        t.ok(c.returncode == 2 and "TRANCHE_TOKEN" in c.stderr,
+             "the CLI says to set TRANCHE_TOKEN", c.stderr)
+        pr2.env["TRANCHE_TOKEN"] = tok
+        c = pr2.run("materialize", "events", "--partition", "2024-01-01")
+        t.ok(c.returncode == 0 and "submitting" in c.stderr, "with TRANCHE_TOKEN it submits",
+             c.stderr)
+    finally:
+        pr2.cleanup()
+
+    # ---- graceful stop ----
+    s, _, r = srv.post("/api/backfills", {"selection": "slow", "missing": True, "jobs": 1})
+    run4 = r.get("run_id")
+    time.sleep(0.3)
+    os.kill(srv.p.pid, signal.SIGTERM)
+    rc = wait_exit(srv.p, 30)
+    t.ok(rc == 0, "SIGTERM stops the server (exit 0)", (rc, pr.output()))
+    t.ok(not os.path.exists(os.path.join(pr.dir, ".tranche", "server.json")),
+         "server.json is removed")
+    r = pr.json("runs")
+    st4 = next((x["status"] for x in r if x["id"] == run4), None)
+    t.ok(st4 == "canceled", "the run going at the stop ended canceled", st4)
+    c = pr.run("materialize", "totals")
+    t.ok(c.returncode == 0 and "submitting" not in c.stderr,
+         "with the server gone the CLI runs locally", c.stderr)
+finally:
+    pr.cleanup()
+t.done()
