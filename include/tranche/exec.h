@@ -24,6 +24,7 @@
 
 #include "tranche/buf.h"
 #include "tranche/error.h"
+#include "tranche/json.h"
 #include "tranche/keyset.h"
 #include "tranche/partitions.h"
 #include "tranche/project.h"
@@ -199,6 +200,32 @@ typedef struct tr_run_report {
 
 /* Frees what the report holds (first_error, plan) and zeroes it. */
 void tr_run_report_release(tr_run_report *report);
+
+/* "canceled", "failure" (a step failed or was skipped) or "success". */
+const char *tr_run_report_status(const tr_run_report *r);
+
+/*
+ * The keys of a run's summary, as `materialize --json` ends and the API's
+ * streams send it, into the open object j: type "summary", run_id and
+ * backfill_id (null when none), status (as given), steps and partitions
+ * {total, succeeded, failed, skipped}, retries, checks_failed, first_error.
+ */
+void tr_run_report_write_json(const tr_run_report *r, const char *status, tr_json *j);
+
+/*
+ * The number of partitions in a stored backfill's range text (one key or
+ * "FIRST...LAST" range per line) of a definition: 0 for no text, 1 for an
+ * unpartitioned asset's, -1 when not known now (partitioned but parts is
+ * NULL, or a key no longer exists).
+ */
+int64_t tr_backfill_ranges_count(const tr_partitions *parts, int partitioned, const char *text);
+
+/*
+ * A stored backfill's keys, into the open object j: id, status, selection,
+ * partitions, launched_by, created_at, ended_at (null while it runs) and
+ * counts {total, succeeded, failed, skipped} (partitions).
+ */
+void tr_backfill_write_json(const tr_backfill *b, tr_json *j);
 
 /*
  * Plans and runs req against project p. Returns 0 when the run was carried out

@@ -45,6 +45,8 @@ void tr_json_raw(tr_json *j, const char *json);
 /* Shorthands for "key": value inside an object. */
 void tr_json_kv_string(tr_json *j, const char *key, const char *s);
 void tr_json_kv_int(tr_json *j, const char *key, int64_t v);
+/* v, or null when v is 0: an id or a time that is not set (run_id, ended_at) */
+void tr_json_kv_int_or_null(tr_json *j, const char *key, int64_t v);
 void tr_json_kv_bool(tr_json *j, const char *key, int v);
 
 /* Appends s to out as a JSON string literal, quotes included. */

@@ -256,6 +256,15 @@ void tr_json_kv_int(tr_json *j, const char *key, int64_t v)
 	tr_json_int(j, v);
 }
 
+void tr_json_kv_int_or_null(tr_json *j, const char *key, int64_t v)
+{
+	tr_json_key(j, key);
+	if (v)
+		tr_json_int(j, v);
+	else
+		tr_json_null(j);
+}
+
 void tr_json_kv_bool(tr_json *j, const char *key, int v)
 {
 	tr_json_key(j, key);

@@ -187,11 +187,6 @@ static int confirm(const tr_run_report *r)
 	return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
 }
 
-static const char *run_status(const tr_run_report *r)
-{
-	return r->canceled ? "canceled" : r->failed || r->skipped ? "failure" : "success";
-}
-
 static void summary_json(const tr_run_report *r, const char *status)
 {
 	tr_buf out = TR_BUF_INIT;
@@ -199,35 +194,7 @@ static void summary_json(const tr_run_report *r, const char *status)
 
 	tr_json_init(&j, &out, 0);
 	tr_json_object_begin(&j);
-	tr_json_kv_string(&j, "type", "summary");
-	tr_json_key(&j, "run_id");
-	if (r->run_id)
-		tr_json_int(&j, r->run_id);
-	else
-		tr_json_null(&j);
-	tr_json_key(&j, "backfill_id");
-	if (r->backfill_id)
-		tr_json_int(&j, r->backfill_id);
-	else
-		tr_json_null(&j);
-	tr_json_kv_string(&j, "status", status);
-	tr_json_key(&j, "steps");
-	tr_json_object_begin(&j);
-	tr_json_kv_int(&j, "total", (int64_t)r->total);
-	tr_json_kv_int(&j, "succeeded", (int64_t)r->succeeded);
-	tr_json_kv_int(&j, "failed", (int64_t)r->failed);
-	tr_json_kv_int(&j, "skipped", (int64_t)r->skipped);
-	tr_json_object_end(&j);
-	tr_json_key(&j, "partitions");
-	tr_json_object_begin(&j);
-	tr_json_kv_int(&j, "total", r->partitions_total);
-	tr_json_kv_int(&j, "succeeded", r->partitions_succeeded);
-	tr_json_kv_int(&j, "failed", r->partitions_failed);
-	tr_json_kv_int(&j, "skipped", r->partitions_skipped);
-	tr_json_object_end(&j);
-	tr_json_kv_int(&j, "retries", (int64_t)r->retries);
-	tr_json_kv_int(&j, "checks_failed", (int64_t)r->checks_failed);
-	tr_json_kv_string(&j, "first_error", r->first_error);
+	tr_run_report_write_json(r, status, &j);
 	tr_json_object_end(&j);
 	tr_buf_addc(&out, '\n');
 	cli_write(&out);
@@ -399,7 +366,7 @@ int cli_run(cli_proj *cp, cli_run_args *ra)
 		goto out;
 	}
 	if (ra->json)
-		summary_json(&report, run_status(&report));
+		summary_json(&report, tr_run_report_status(&report));
 	else
 		summary_text(ra, &report);
 	rc = report.canceled ? 130 : report.failed || report.skipped ? EXIT_NO : EXIT_OK;

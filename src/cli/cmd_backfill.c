@@ -340,40 +340,6 @@ struct asset_counts {
 	int64_t n[4];
 };
 
-static int64_t count_ranges(const tr_partitions *parts, int partitioned, const char *text)
-{
-	const char **keys = NULL;
-	size_t n = 0, cap = 0;
-	char *copy, *line, *save = NULL;
-	tr_keyset ks;
-	int64_t count = -1;
-
-	if (!text || !*text)
-		return 0;
-	if (!partitioned || !parts)
-		return partitioned ? -1 : 1;
-	copy = strdup(text);
-	if (!copy)
-		return -1;
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (n == cap) {
-			const char **grown = realloc(keys, (cap = cap ? cap * 2 : 16) * sizeof(*keys));
-
-			if (!grown)
-				goto out;
-			keys = grown;
-		}
-		keys[n++] = line;
-	}
-	tr_keyset_init(&ks);
-	if (!tr_partitions_keyset_from_keys(parts, keys, n, &ks, NULL))
-		count = tr_keyset_count(&ks);
-	tr_keyset_release(&ks);
-out:
-	free(keys);
-	free(copy);
-	return count;
-}
 
 static void counts_of(cli_proj *cp, const tr_backfill_asset *a, struct asset_counts *c)
 {
@@ -384,7 +350,7 @@ static void counts_of(cli_proj *cp, const tr_backfill_asset *a, struct asset_cou
 	const char *texts[4] = {a->requested, a->succeeded, a->failed, a->skipped};
 
 	for (int k = 0; k < 4; k++)
-		c->n[k] = known || !a->partitioned ? count_ranges(parts, a->partitioned, texts[k]) : -1;
+		c->n[k] = known || !a->partitioned ? tr_backfill_ranges_count(parts, a->partitioned, texts[k]) : -1;
 	if (a->n_requested > 0)
 		c->n[0] = a->n_requested;
 	tr_partitions_free(parts);
@@ -516,24 +482,7 @@ static int sub_show(int argc, char **argv)
 
 		tr_json_init(&j, &out, 0);
 		tr_json_object_begin(&j);
-		tr_json_kv_int(&j, "id", b.id);
-		tr_json_kv_string(&j, "status", b.status);
-		tr_json_kv_string(&j, "selection", b.selection);
-		tr_json_kv_string(&j, "partitions", b.partitions);
-		tr_json_kv_string(&j, "launched_by", b.launched_by);
-		tr_json_kv_int(&j, "created_at", b.created_at);
-		tr_json_key(&j, "ended_at");
-		if (b.ended_at)
-			tr_json_int(&j, b.ended_at);
-		else
-			tr_json_null(&j);
-		tr_json_key(&j, "counts");
-		tr_json_object_begin(&j);
-		tr_json_kv_int(&j, "total", b.partitions_total);
-		tr_json_kv_int(&j, "succeeded", b.partitions_succeeded);
-		tr_json_kv_int(&j, "failed", b.partitions_failed);
-		tr_json_kv_int(&j, "skipped", b.partitions_skipped);
-		tr_json_object_end(&j);
+		tr_backfill_write_json(&b, &j);
 		tr_json_key(&j, "runs");
 		tr_json_array_begin(&j);
 		for (size_t k = 0; k < n_runs; k++)
@@ -726,29 +675,8 @@ int cmd_backfills(int argc, char **argv)
 			const tr_backfill *b = &bs[k];
 
 			tr_json_object_begin(&j);
-			tr_json_kv_int(&j, "id", b->id);
-			tr_json_kv_string(&j, "status", b->status);
-			tr_json_kv_string(&j, "selection", b->selection);
-			tr_json_kv_string(&j, "partitions", b->partitions);
-			tr_json_kv_string(&j, "launched_by", b->launched_by);
-			tr_json_kv_int(&j, "created_at", b->created_at);
-			tr_json_key(&j, "ended_at");
-			if (b->ended_at)
-				tr_json_int(&j, b->ended_at);
-			else
-				tr_json_null(&j);
-			tr_json_key(&j, "counts");
-			tr_json_object_begin(&j);
-			tr_json_kv_int(&j, "total", b->partitions_total);
-			tr_json_kv_int(&j, "succeeded", b->partitions_succeeded);
-			tr_json_kv_int(&j, "failed", b->partitions_failed);
-			tr_json_kv_int(&j, "skipped", b->partitions_skipped);
-			tr_json_object_end(&j);
-			tr_json_key(&j, "last_run_id");
-			if (b->last_run_id)
-				tr_json_int(&j, b->last_run_id);
-			else
-				tr_json_null(&j);
+			tr_backfill_write_json(b, &j);
+			tr_json_kv_int_or_null(&j, "last_run_id", b->last_run_id);
 			tr_json_kv_string(&j, "error", b->error);
 			tr_json_object_end(&j);
 		}

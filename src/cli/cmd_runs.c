@@ -62,11 +62,7 @@ int cmd_runs(int argc, char **argv)
 			tr_json_kv_string(&j, "partitions", r->partitions);
 			tr_json_kv_string(&j, "launched_by", r->launched_by);
 			tr_json_kv_int(&j, "created_at", r->created_at);
-			tr_json_key(&j, "ended_at");
-			if (r->ended_at)
-				tr_json_int(&j, r->ended_at);
-			else
-				tr_json_null(&j);
+			tr_json_kv_int_or_null(&j, "ended_at", r->ended_at);
 			tr_json_key(&j, "steps");
 			tr_json_object_begin(&j);
 			tr_json_kv_int(&j, "total", r->steps_total);

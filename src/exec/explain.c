@@ -757,11 +757,7 @@ static void json_partition(const struct view *v, tr_json *j)
 	if (v->have_last) {
 		tr_json_object_begin(j);
 		tr_json_kv_int(j, "ts", v->last.ts);
-		tr_json_key(j, "run_id");
-		if (v->last.run_id)
-			tr_json_int(j, v->last.run_id);
-		else
-			tr_json_null(j);
+		tr_json_kv_int_or_null(j, "run_id", v->last.run_id);
 		tr_json_key(j, "row_count");
 		if (v->last_rows >= 0)
 			tr_json_int(j, v->last_rows);

@@ -859,7 +859,7 @@ static int finish_run(struct exec *x, tr_error *err)
 {
 	tr_run run = {0};
 	const tr_run_report *r = x->report;
-	const char *status = r->canceled ? "canceled" : r->failed || r->skipped ? "failure" : "success";
+	const char *status = tr_run_report_status(r);
 	char type[32];
 	int rc;
 
@@ -1049,17 +1049,6 @@ static void refresh_summaries(struct exec *x)
 		if (!tr_asset_state_get(x->p, x->st, i, x->pl.pa[i].parts, &state, NULL))
 			tr_asset_state_release(&state);
 	}
-}
-
-void tr_run_report_release(tr_run_report *report)
-{
-	if (!report)
-		return;
-	free(report->first_error);
-	for (size_t k = 0; k < report->n_plan; k++)
-		free(report->plan[k].ranges);
-	free(report->plan);
-	memset(report, 0, sizeof(*report));
 }
 
 int tr_materialize(const tr_project *p, tr_storage *st, tr_warehouse *wh,

@@ -1250,11 +1250,7 @@ void api_asset_checks(srv_ctx *c)
 		tr_json_kv_string(&j, "partition", r->partition);
 		tr_json_kv_bool(&j, "passed", r->passed);
 		tr_json_kv_string(&j, "message", r->message);
-		tr_json_key(&j, "run_id");
-		if (r->run_id)
-			tr_json_int(&j, r->run_id);
-		else
-			tr_json_null(&j);
+		tr_json_kv_int_or_null(&j, "run_id", r->run_id);
 		tr_json_kv_int(&j, "ts", r->ts);
 		tr_json_object_end(&j);
 	}

@@ -19,15 +19,6 @@
 #define RUN_STEPS_MAX 5000
 #define KEYS_MAX 100000
 
-static void json_opt_int(tr_json *j, const char *key, int64_t v)
-{
-	tr_json_key(j, key);
-	if (v)
-		tr_json_int(j, v);
-	else
-		tr_json_null(j);
-}
-
 /* ---- the server ---------------------------------------------------------------------------- */
 
 void api_health(srv_ctx *c)
@@ -287,8 +278,8 @@ void api_run(srv_ctx *c)
 		tr_json_kv_string(&j, "asset", r->asset);
 		tr_json_kv_string(&j, "partition", r->partition);
 		tr_json_kv_string(&j, "state", state);
-		json_opt_int(&j, "start_ts", r->start_ts);
-		json_opt_int(&j, "end_ts", r->end_ts);
+		tr_json_kv_int_or_null(&j, "start_ts", r->start_ts);
+		tr_json_kv_int_or_null(&j, "end_ts", r->end_ts);
 		tr_json_kv_string(&j, "error", r->error);
 		if (r->row_count)
 			tr_json_kv_int(&j, "row_count", r->row_count);
@@ -466,24 +457,6 @@ out:
 
 /* ---- backfills -------------------------------------------------------------------------------- */
 
-static void backfill_fields(tr_json *j, const tr_backfill *b)
-{
-	tr_json_kv_int(j, "id", b->id);
-	tr_json_kv_string(j, "status", b->status);
-	tr_json_kv_string(j, "selection", b->selection);
-	tr_json_kv_string(j, "partitions", b->partitions);
-	tr_json_kv_string(j, "launched_by", b->launched_by);
-	tr_json_kv_int(j, "created_at", b->created_at);
-	json_opt_int(j, "ended_at", b->ended_at);
-	tr_json_key(j, "counts");
-	tr_json_object_begin(j);
-	tr_json_kv_int(j, "total", b->partitions_total);
-	tr_json_kv_int(j, "succeeded", b->partitions_succeeded);
-	tr_json_kv_int(j, "failed", b->partitions_failed);
-	tr_json_kv_int(j, "skipped", b->partitions_skipped);
-	tr_json_object_end(j);
-}
-
 void api_backfills(srv_ctx *c)
 {
 	static const char *const known[] = {"limit", NULL};
@@ -508,8 +481,8 @@ void api_backfills(srv_ctx *c)
 	tr_json_array_begin(&j);
 	for (size_t k = 0; k < n; k++) {
 		tr_json_object_begin(&j);
-		backfill_fields(&j, &bs[k]);
-		json_opt_int(&j, "last_run_id", bs[k].last_run_id);
+		tr_backfill_write_json(&bs[k], &j);
+		tr_json_kv_int_or_null(&j, "last_run_id", bs[k].last_run_id);
 		tr_json_kv_string(&j, "error", bs[k].error && *bs[k].error ? bs[k].error : NULL);
 		tr_json_object_end(&j);
 	}
@@ -519,41 +492,6 @@ void api_backfills(srv_ctx *c)
 	tr_backfills_free(bs, n);
 }
 
-/* Partitions in a range text (one range per line); -1 when not known now. */
-static int64_t count_ranges(const tr_partitions *parts, int partitioned, const char *text)
-{
-	const char **keys = NULL;
-	size_t n = 0, cap = 0;
-	char *copy, *line, *save = NULL;
-	tr_keyset ks;
-	int64_t count = -1;
-
-	if (!text || !*text)
-		return 0;
-	if (!partitioned || !parts)
-		return partitioned ? -1 : 1;
-	copy = strdup(text);
-	if (!copy)
-		return -1;
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (n == cap) {
-			const char **grown = realloc(keys, (cap = cap ? cap * 2 : 16) * sizeof(*keys));
-
-			if (!grown)
-				goto out;
-			keys = grown;
-		}
-		keys[n++] = line;
-	}
-	tr_keyset_init(&ks);
-	if (!tr_partitions_keyset_from_keys(parts, keys, n, &ks, NULL))
-		count = tr_keyset_count(&ks);
-	tr_keyset_release(&ks);
-out:
-	free(keys);
-	free(copy);
-	return count;
-}
 
 static void json_ranges(tr_json *j, const char *key, int partitioned, const char *text,
 			int64_t count)
@@ -636,13 +574,13 @@ void api_backfill(srv_ctx *c)
 		resume_rc = tr_materialize(p, c->st, NULL, &req, &plan, &resume_err);
 	srv_json_begin(c, &j, 200);
 	tr_json_object_begin(&j);
-	backfill_fields(&j, &b);
+	tr_backfill_write_json(&b, &j);
 	tr_json_key(&j, "runs");
 	tr_json_array_begin(&j);
 	for (size_t k = 0; k < n_runs; k++)
 		tr_json_int(&j, runs[k]);
 	tr_json_array_end(&j);
-	json_opt_int(&j, "last_run_id", b.last_run_id);
+	tr_json_kv_int_or_null(&j, "last_run_id", b.last_run_id);
 	tr_json_kv_string(&j, "error", b.error && *b.error ? b.error : NULL);
 	tr_json_kv_bool(&j, "running_here", srv_job_running_backfill(c->s, b.id));
 	tr_json_key(&j, "assets");
@@ -661,7 +599,7 @@ void api_backfill(srv_ctx *c)
 		tr_json_kv_bool(&j, "partitioned", a->partitioned);
 		for (int m = 0; m < 4; m++) {
 			int64_t count = known_now || !a->partitioned
-						? count_ranges(parts, a->partitioned, texts[m])
+						? tr_backfill_ranges_count(parts, a->partitioned, texts[m])
 						: -1;
 
 			if (m == 0 && a->n_requested > 0)

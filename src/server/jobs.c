@@ -202,42 +202,10 @@ static char *summary_json(const tr_run_report *r, int rc, const tr_error *err)
 {
 	tr_buf b = TR_BUF_INIT;
 	tr_json j;
-	const char *status = rc ? "error"
-			     : r->canceled ? "canceled"
-			     : r->failed || r->skipped ? "failure"
-						       : "success";
 
 	tr_json_init(&j, &b, 0);
 	tr_json_object_begin(&j);
-	tr_json_kv_string(&j, "type", "summary");
-	tr_json_key(&j, "run_id");
-	if (r->run_id)
-		tr_json_int(&j, r->run_id);
-	else
-		tr_json_null(&j);
-	tr_json_key(&j, "backfill_id");
-	if (r->backfill_id)
-		tr_json_int(&j, r->backfill_id);
-	else
-		tr_json_null(&j);
-	tr_json_kv_string(&j, "status", status);
-	tr_json_key(&j, "steps");
-	tr_json_object_begin(&j);
-	tr_json_kv_int(&j, "total", (int64_t)r->total);
-	tr_json_kv_int(&j, "succeeded", (int64_t)r->succeeded);
-	tr_json_kv_int(&j, "failed", (int64_t)r->failed);
-	tr_json_kv_int(&j, "skipped", (int64_t)r->skipped);
-	tr_json_object_end(&j);
-	tr_json_key(&j, "partitions");
-	tr_json_object_begin(&j);
-	tr_json_kv_int(&j, "total", r->partitions_total);
-	tr_json_kv_int(&j, "succeeded", r->partitions_succeeded);
-	tr_json_kv_int(&j, "failed", r->partitions_failed);
-	tr_json_kv_int(&j, "skipped", r->partitions_skipped);
-	tr_json_object_end(&j);
-	tr_json_kv_int(&j, "retries", (int64_t)r->retries);
-	tr_json_kv_int(&j, "checks_failed", (int64_t)r->checks_failed);
-	tr_json_kv_string(&j, "first_error", r->first_error);
+	tr_run_report_write_json(r, rc ? "error" : tr_run_report_status(r), &j);
 	if (rc)
 		tr_json_kv_string(&j, "error", err->msg[0] ? err->msg : tr_error_name(rc));
 	tr_json_object_end(&j);
@@ -474,11 +442,7 @@ void srv_job_launch(srv_ctx *c, srv_launch *l)
 		tr_json_kv_string(&j, "status", "nothing_to_do");
 		tr_json_key(&j, "run_id");
 		tr_json_null(&j);
-		tr_json_key(&j, "backfill_id");
-		if (l->req.resume)
-			tr_json_int(&j, l->req.resume);
-		else
-			tr_json_null(&j);
+		tr_json_kv_int_or_null(&j, "backfill_id", l->req.resume);
 		tr_json_kv_int(&j, "partitions", 0);
 		tr_json_kv_int(&j, "steps", 0);
 		tr_json_object_end(&j);
@@ -592,16 +556,8 @@ void srv_job_launch(srv_ctx *c, srv_launch *l)
 	srv_json_begin(c, &j, 202);
 	tr_json_object_begin(&j);
 	tr_json_kv_string(&j, "status", job->ended ? "ended" : "running");
-	tr_json_key(&j, "run_id");
-	if (job->run_id)
-		tr_json_int(&j, job->run_id);
-	else
-		tr_json_null(&j);
-	tr_json_key(&j, "backfill_id");
-	if (job->backfill_id)
-		tr_json_int(&j, job->backfill_id);
-	else
-		tr_json_null(&j);
+	tr_json_kv_int_or_null(&j, "run_id", job->run_id);
+	tr_json_kv_int_or_null(&j, "backfill_id", job->backfill_id);
 	pthread_mutex_unlock(&s->mu);
 	tr_json_kv_int(&j, "partitions", plan.partitions_total);
 	tr_json_kv_int(&j, "steps", (int64_t)plan.total);

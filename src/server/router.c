@@ -514,15 +514,6 @@ int srv_body_strings(srv_ctx *c, const tr_node *obj, const char *key, size_t max
 
 /* ---- shared JSON shapes -------------------------------------------------------------------- */
 
-static void json_opt_int(tr_json *j, const char *key, int64_t v)
-{
-	tr_json_key(j, key);
-	if (v)
-		tr_json_int(j, v);
-	else
-		tr_json_null(j);
-}
-
 void srv_json_run(tr_json *j, const tr_run *r)
 {
 	const char *status = r->status;
@@ -538,12 +529,12 @@ void srv_json_run(tr_json *j, const tr_run *r)
 	tr_json_kv_string(j, "host", r->host);
 	tr_json_kv_int(j, "pid", r->pid);
 	tr_json_kv_int(j, "created_at", r->created_at);
-	json_opt_int(j, "ended_at", r->ended_at);
+	tr_json_kv_int_or_null(j, "ended_at", r->ended_at);
 	tr_json_kv_int(j, "steps_total", r->steps_total);
 	tr_json_kv_int(j, "steps_succeeded", r->steps_succeeded);
 	tr_json_kv_int(j, "steps_failed", r->steps_failed);
 	tr_json_kv_int(j, "steps_skipped", r->steps_skipped);
-	json_opt_int(j, "backfill_id", r->backfill_id);
+	tr_json_kv_int_or_null(j, "backfill_id", r->backfill_id);
 	tr_json_kv_string(j, "error", r->error && *r->error ? r->error : NULL);
 }
 
@@ -551,7 +542,7 @@ void srv_json_event(tr_json *j, const tr_event_rec *e)
 {
 	tr_json_object_begin(j);
 	tr_json_kv_int(j, "id", e->id);
-	json_opt_int(j, "run_id", e->run_id);
+	tr_json_kv_int_or_null(j, "run_id", e->run_id);
 	tr_json_kv_int(j, "ts", e->ts);
 	tr_json_kv_string(j, "type", e->type);
 	tr_json_kv_string(j, "asset", e->asset);
