@@ -43,6 +43,9 @@ int tr_asset_partitions(const tr_project *p, tr_storage *st, size_t i, int64_t n
 typedef struct tr_asset_state {
 	int64_t total; /* partitions that exist now (1 for an unpartitioned asset) */
 	tr_keyset materialized, failed, in_progress, missing; /* disjoint; union = all */
+	/* Within materialized: a partition it reads (through a dependency's mapping)
+	   was materialized after it (docs/assets.md, "Stale partitions"). */
+	tr_keyset stale;
 } tr_asset_state;
 
 /* The state of every partition of asset i (parts: from tr_asset_partitions,
@@ -119,6 +122,10 @@ typedef enum {
 	TR_PICK_MISSING,   /* partitions never materialized (failed ones included) */
 	TR_PICK_FAILED,    /* partitions whose latest attempt failed */
 	TR_PICK_ALL,
+	/* stale partitions (tr_asset_state), and the materialized ones that will be
+	   once the upstream partitions this run picks are materialized */
+	TR_PICK_STALE,
+	TR_PICK_MISSING_STALE, /* TR_PICK_MISSING and TR_PICK_STALE together */
 } tr_pick;
 
 typedef struct tr_progress {

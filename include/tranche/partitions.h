@@ -157,6 +157,9 @@ int tr_mapping_default(const tr_partdef *up, const tr_partdef *down, tr_mapping 
 		       tr_error *err);
 void tr_mapping_free(tr_mapping *m);
 const char *tr_mapping_type_name(const tr_mapping *m);
+/* Appends a text that is equal for two mappings exactly when they map alike
+   (type and every field): for cache tags (tr_buf's sticky error). */
+void tr_mapping_describe(const tr_mapping *m, tr_buf *out);
 /* Checks the mapping fits the two definitions (NULL = unpartitioned). */
 int tr_mapping_check(const tr_mapping *m, const tr_partdef *up, const tr_partdef *down,
 		     tr_error *err);

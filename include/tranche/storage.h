@@ -223,6 +223,8 @@ typedef struct tr_pstatus {
 	int64_t updated_at;      /* ms */
 	int64_t materialized_at; /* last successful materialization, 0 if never */
 	int64_t event_id;        /* the event that set the status */
+	int64_t materialization_id; /* the event of materialized_at, 0 if never: event ids
+				       grow in commit order, so they order materializations */
 } tr_pstatus;
 void tr_pstatus_free(tr_pstatus *rows, size_t n);
 
@@ -342,12 +344,24 @@ int tr_storage_backfill_runs(tr_storage *st, int64_t id, int64_t **run_ids, size
  * sequence, and status_changes lists rows changed after a given value.
  */
 /* The summary of asset stored with tag, into *blob (caller frees; NULL and 0
-   when none or stored with another tag) and the sequence it is current to. */
+   when none or stored with another tag) and the sequence it is current to.
+   asset is the cache's key: an asset name, or a key derived from one that no
+   asset can have ("stale:NAME"). */
 int tr_storage_summary_get(tr_storage *st, const char *asset, const char *tag, void **blob,
 			   size_t *len, int64_t *seq, tr_error *err);
 /* Stores (replaces) the summary of asset, current to seq. */
 int tr_storage_summary_put(tr_storage *st, const char *asset, const char *tag, const void *blob,
 			   size_t len, int64_t seq, tr_error *err);
+/*
+ * A read snapshot: between tr_storage_read_begin and tr_storage_read_end every
+ * read of st sees the storage as it was at the first read, whatever other
+ * writers commit meanwhile (answers that combine several reads — the state of
+ * an asset and of its upstream assets — stay consistent). Nothing may be
+ * written through st in between. A begin inside a snapshot, or inside a write
+ * transaction of st, is a no-op, and so is its end.
+ */
+int tr_storage_read_begin(tr_storage *st, tr_error *err);
+void tr_storage_read_end(tr_storage *st);
 /* Status rows of asset changed after seq, as tr_pstatus (status NULL: the row
    was removed: the partition is missing), sorted by partition; *now_seq is the
    sequence they bring the asset to. */

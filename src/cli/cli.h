@@ -143,7 +143,7 @@ typedef struct cli_run_args {
 	const char *selection; /* NULL for a resume */
 	cli_list keys;         /* --partition */
 	const char *from, *to;
-	int missing, failed, all;
+	int missing, failed, all, stale;
 	int dry_run, yes, json;
 	const char *jobs_arg;
 	int backfill;   /* a tr_backfill_mode */
@@ -158,7 +158,9 @@ typedef struct cli_run_args {
 	{"missing", 0, OPT_FLAG, NULL, "partitions not materialized yet (failed ones included)", \
 	 &(ra).missing},                                                                    \
 	{"failed", 0, OPT_FLAG, NULL, "partitions whose latest attempt failed", &(ra).failed}, \
-	{"all", 0, OPT_FLAG, NULL, "every partition", &(ra).all}
+	{"all", 0, OPT_FLAG, NULL, "every partition", &(ra).all},                             \
+	{"stale", 0, OPT_FLAG, NULL, "partitions that read an upstream partition materialized " \
+	 "after them (with --missing: both)", &(ra).stale}
 
 #define CLI_RUN_OPTS(ra)                                                                    \
 	{"jobs", 'j', OPT_STRING, "N", "run N steps at once (default 0: one per core)",       \

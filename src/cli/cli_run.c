@@ -53,11 +53,13 @@ static void on_signal(int sig)
 
 int cli_run_check_pick(const cli_run_args *ra)
 {
-	int picks = (ra->keys.n > 0) + (ra->from || ra->to) + ra->missing + ra->failed + ra->all;
+	/* --missing and --stale go together: what is not up to date */
+	int picks = (ra->keys.n > 0) + (ra->from || ra->to) + (ra->missing || ra->stale) +
+		    ra->failed + ra->all;
 
 	if (picks > 1)
 		return cli_failf(EXIT_USAGE, "choose one of --partition, --from/--to, --missing, "
-					     "--failed, --all");
+					     "--stale (or --missing --stale), --failed, --all");
 	if ((ra->from != NULL) != (ra->to != NULL))
 		return cli_failf(EXIT_USAGE, "--from and --to go together (a range of keys, both "
 					     "inclusive)");
@@ -275,6 +277,8 @@ int cli_run(cli_proj *cp, cli_run_args *ra)
 	req.selection = ra->selection;
 	req.pick = ra->keys.n ? TR_PICK_KEYS
 		   : ra->from ? TR_PICK_RANGE
+		   : ra->missing && ra->stale ? TR_PICK_MISSING_STALE
+		   : ra->stale ? TR_PICK_STALE
 		   : ra->missing ? TR_PICK_MISSING
 		   : ra->failed ? TR_PICK_FAILED
 		   : ra->all ? TR_PICK_ALL

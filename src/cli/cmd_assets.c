@@ -130,19 +130,25 @@ int cmd_assets(int argc, char **argv)
 			tr_json_key(&j, "counts");
 			tr_json_object_begin(&j);
 			tr_json_kv_int(&j, "materialized", tr_keyset_count(&s.materialized));
+			tr_json_kv_int(&j, "stale", tr_keyset_count(&s.stale));
 			tr_json_kv_int(&j, "failed", tr_keyset_count(&s.failed));
 			tr_json_kv_int(&j, "missing", tr_keyset_count(&s.missing));
 			tr_json_kv_int(&j, "in_progress", tr_keyset_count(&s.in_progress));
 			tr_json_object_end(&j);
 			tr_json_object_end(&j);
 		} else {
-			char mat[48], failed[24], missing[24];
+			char mat[80], failed[24], missing[24];
 			const char *row[8];
 
 			partitions_text(a, &s, &pt);
 			deps_text(cp.project, a, &dt);
+			int64_t stale = tr_keyset_count(&s.stale);
+
 			snprintf(mat, sizeof(mat), "%lld/%lld", (long long)tr_keyset_count(&s.materialized),
 				 (long long)s.total);
+			if (stale > 0) /* within materialized */
+				snprintf(mat + strlen(mat), sizeof(mat) - strlen(mat), " (%lld stale)",
+					 (long long)stale);
 			snprintf(failed, sizeof(failed), "%lld", (long long)tr_keyset_count(&s.failed));
 			snprintf(missing, sizeof(missing), "%lld", (long long)tr_keyset_count(&s.missing));
 			row[0] = a->name;
@@ -211,14 +217,18 @@ int cmd_status(int argc, char **argv)
 		size_t offset;
 	} states[] = {
 		{"materialized", "materialized", offsetof(tr_asset_state, materialized)},
+		/* within materialized; the text shows it only when there are some */
+		{"stale", "  stale", offsetof(tr_asset_state, stale)},
 		{"failed", "failed", offsetof(tr_asset_state, failed)},
 		{"in_progress", "in progress", offsetof(tr_asset_state, in_progress)},
 		{"missing", "missing", offsetof(tr_asset_state, missing)},
 	};
+	const size_t n_states = sizeof(states) / sizeof(states[0]);
 
 	rc = cli_parse(argc, argv, opts, &pos, "tranche status ASSET [--json]",
 		       "Counts an asset's partitions by state (materialized, failed, in progress, "
-		       "missing)\nand lists the key ranges in each state.");
+		       "missing)\nand lists the key ranges in each state. Stale partitions are "
+		       "materialized ones that\nread an upstream partition materialized after them.");
 	if (rc)
 		goto out;
 	if (pos.n != 1) {
@@ -247,7 +257,7 @@ int cmd_status(int argc, char **argv)
 		tr_json_kv_int(&j, "total", s.total);
 		tr_json_key(&j, "counts");
 		tr_json_object_begin(&j);
-		for (size_t k = 0; k < 4; k++)
+		for (size_t k = 0; k < n_states; k++)
 			tr_json_kv_int(&j, states[k].name,
 				       tr_keyset_count((tr_keyset *)((char *)&s + states[k].offset)));
 		tr_json_object_end(&j);
@@ -256,7 +266,7 @@ int cmd_status(int argc, char **argv)
 			tr_json_null(&j); /* unpartitioned: no keys */
 		else
 			tr_json_object_begin(&j);
-		for (size_t k = 0; k < 4 && !rc && parts; k++) {
+		for (size_t k = 0; k < n_states && !rc && parts; k++) {
 			const char *line;
 
 			tr_buf_reset(&r);
@@ -285,12 +295,14 @@ int cmd_status(int argc, char **argv)
 				    tr_partdef_type_name(a->partdef));
 		else
 			tr_buf_addf(&out, "%s: unpartitioned\n", a->name);
-		for (size_t k = 0; k < 4 && !rc; k++) {
+		for (size_t k = 0; k < n_states && !rc; k++) {
 			const tr_keyset *ks = (tr_keyset *)((char *)&s + states[k].offset);
 			tr_buf r = TR_BUF_INIT;
 			const char *line;
 			int shown = 0;
 
+			if (ks == &s.stale && tr_keyset_is_empty(ks))
+				continue;
 			rc = ranges_of(parts, ks, &r, &err);
 			tr_buf_addf(&out, "  %-13s %6lld", states[k].label, (long long)tr_keyset_count(ks));
 			for (line = tr_buf_str(&r); *line && parts;) {

@@ -147,8 +147,8 @@ static int is_word(const char *s)
 }
 
 static const char backfill_usage[] =
-	"tranche backfill SELECTION [--partition KEY... | --from KEY --to KEY | --missing | --failed "
-	"| --all]\n                        [--dry-run] [--jobs N] [--yes] [--json]\n"
+	"tranche backfill SELECTION [--partition KEY... | --from KEY --to KEY | --missing | --stale "
+	"| --failed | --all]\n                        [--dry-run] [--jobs N] [--yes] [--json]\n"
 	"   or: tranche backfill show ID [--json]\n"
 	"   or: tranche backfill resume ID [--dry-run] [--jobs N] [--yes] [--json]\n"
 	"   or: tranche backfill cancel ID";

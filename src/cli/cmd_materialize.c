@@ -21,7 +21,7 @@ int cmd_materialize(int argc, char **argv)
 		{NULL, 0, 0, NULL, NULL, NULL},
 	};
 	const char *usage = "tranche materialize SELECTION [--partition KEY | --from KEY --to KEY | "
-			    "--missing | --failed | --all] [--dry-run] [--jobs N] [--yes] [--json]";
+			    "--missing | --stale | --failed | --all] [--dry-run] [--jobs N] [--yes] [--json]";
 
 	rc = cli_parse(argc, argv, opts, &pos, usage,
 		       "Materializes the selected assets: each asset partition is written into the "

@@ -41,10 +41,95 @@ const char *pick_text(const tr_run_request *req, tr_buf *b)
 	case TR_PICK_ALL:
 		tr_buf_adds(b, "all");
 		break;
+	case TR_PICK_STALE:
+		tr_buf_adds(b, "stale");
+		break;
+	case TR_PICK_MISSING_STALE:
+		tr_buf_adds(b, "missing+stale");
+		break;
 	default:
 		break;
 	}
 	return tr_buf_str(b);
+}
+
+/*
+ * Adds to keys the partitions of asset i, materialized now, that read a
+ * partition this plan runs of one of its selected upstream assets (picked
+ * before i: dependency order): once those run, these are stale.
+ */
+static int add_going_stale(const tr_project *p, struct plan *pl, size_t i,
+			   const tr_keyset *materialized, tr_keyset *keys, tr_error *err)
+{
+	const tr_asset *a = &p->assets[i];
+	struct plan_asset *pa = &pl->pa[i];
+	tr_keyset down = TR_KEYSET_INIT, tmp = TR_KEYSET_INIT, both = TR_KEYSET_INIT;
+	int64_t total = pa->parts ? tr_partitions_count(pa->parts) : 1;
+	int rc = 0;
+
+	for (size_t d = 0; d < a->n_deps && rc == 0; d++) {
+		const struct plan_asset *up = &pl->pa[a->deps[d].asset];
+
+		if (!up->selected || tr_keyset_is_empty(&up->keys))
+			continue;
+		if (!up->parts || !pa->parts)
+			rc = tr_keyset_add_range(&down, 0, total);
+		else
+			rc = tr_mapping_downstream(a->deps[d].mapping, up->parts, pa->parts,
+						   &up->keys, &down, err);
+		if (rc == 0)
+			rc = tr_keyset_intersect(&tmp, &down, materialized);
+		if (rc == 0)
+			rc = tr_keyset_union(&both, keys, &tmp);
+		if (rc == 0)
+			rc = tr_keyset_copy(keys, &both);
+	}
+	if (rc && rc != TR_ENOMEM)
+		tr_error_prefix(err, "asset %s", a->name);
+	else if (rc)
+		rc = tr_error_set(err, rc, "out of memory planning %s", a->name);
+	tr_keyset_release(&down);
+	tr_keyset_release(&tmp);
+	tr_keyset_release(&both);
+	return rc;
+}
+
+/* The keys of a pick by state (missing, failed, stale) from asset i's state. */
+static int pick_by_state(const tr_project *p, tr_storage *st, const tr_run_request *req,
+			 struct plan *pl, size_t i, tr_error *err)
+{
+	struct plan_asset *pa = &pl->pa[i];
+	tr_keyset tmp = TR_KEYSET_INIT;
+	tr_asset_state state;
+	int rc = tr_asset_state_get(p, st, i, pa->parts, &state, err);
+
+	if (rc)
+		return rc;
+	switch (req->pick) {
+	case TR_PICK_FAILED:
+		rc = tr_keyset_copy(&pa->keys, &state.failed);
+		break;
+	case TR_PICK_STALE:
+		rc = tr_keyset_copy(&pa->keys, &state.stale);
+		break;
+	case TR_PICK_MISSING:
+	case TR_PICK_MISSING_STALE:
+		rc = tr_keyset_union(&tmp, &state.missing, &state.failed);
+		if (rc == 0 && req->pick == TR_PICK_MISSING_STALE)
+			rc = tr_keyset_union(&pa->keys, &tmp, &state.stale);
+		else if (rc == 0)
+			rc = tr_keyset_copy(&pa->keys, &tmp);
+		break;
+	default:
+		break;
+	}
+	if (rc)
+		rc = tr_error_set(err, rc, "out of memory planning %s", p->assets[i].name);
+	else if (req->pick == TR_PICK_STALE || req->pick == TR_PICK_MISSING_STALE)
+		rc = add_going_stale(p, pl, i, &state.materialized, &pa->keys, err);
+	tr_keyset_release(&tmp);
+	tr_asset_state_release(&state);
+	return rc;
 }
 
 static int pick_keys(const tr_project *p, tr_storage *st, const tr_run_request *req,
@@ -52,23 +137,19 @@ static int pick_keys(const tr_project *p, tr_storage *st, const tr_run_request *
 {
 	const tr_asset *a = &p->assets[i];
 	struct plan_asset *pa = &pl->pa[i];
-	tr_asset_state state;
 	int rc = 0;
 
-	if (!pa->parts) {
-		if (req->pick == TR_PICK_MISSING || req->pick == TR_PICK_FAILED) {
-			rc = tr_asset_state_get(p, st, i, NULL, &state, err);
-			if (rc)
-				return rc;
-			if (tr_keyset_contains(req->pick == TR_PICK_FAILED ? &state.failed
-									    : &state.materialized,
-					       0) == (req->pick == TR_PICK_FAILED))
-				rc = tr_keyset_add(&pa->keys, 0);
-			tr_asset_state_release(&state);
-			return rc;
-		}
-		return tr_keyset_add(&pa->keys, 0);
+	switch (req->pick) {
+	case TR_PICK_MISSING:
+	case TR_PICK_FAILED:
+	case TR_PICK_STALE:
+	case TR_PICK_MISSING_STALE:
+		return pick_by_state(p, st, req, pl, i, err);
+	default:
+		break;
 	}
+	if (!pa->parts)
+		return tr_keyset_add(&pa->keys, 0);
 	switch (req->pick) {
 	case TR_PICK_NONE: {
 		tr_buf d = TR_BUF_INIT;
@@ -78,7 +159,8 @@ static int pick_keys(const tr_project *p, tr_storage *st, const tr_run_request *
 			tr_partitions_key(pa->parts, 0, &d, NULL);
 		rc = tr_error_set(err, TR_EINVAL,
 				  "asset %s is partitioned (%s, %lld partitions%s%s): choose which "
-				  "with --partition KEY, --from KEY --to KEY, --missing, --failed or --all",
+				  "with --partition KEY, --from KEY --to KEY, --missing, --failed, "
+				  "--stale or --all",
 				  a->name, tr_partdef_type_name(a->partdef), (long long)n,
 				  n > 0 ? ", the first is " : "", tr_buf_str(&d));
 		tr_buf_release(&d);
@@ -93,16 +175,7 @@ static int pick_keys(const tr_project *p, tr_storage *st, const tr_run_request *
 	case TR_PICK_ALL:
 		rc = tr_partitions_keyset_all(pa->parts, &pa->keys);
 		break;
-	case TR_PICK_MISSING:
-	case TR_PICK_FAILED:
-		rc = tr_asset_state_get(p, st, i, pa->parts, &state, err);
-		if (rc)
-			return rc;
-		if (req->pick == TR_PICK_FAILED)
-			rc = tr_keyset_copy(&pa->keys, &state.failed);
-		else
-			rc = tr_keyset_union(&pa->keys, &state.missing, &state.failed);
-		tr_asset_state_release(&state);
+	default:
 		break;
 	}
 	if (rc && (req->pick == TR_PICK_KEYS || req->pick == TR_PICK_RANGE))

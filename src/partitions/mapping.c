@@ -75,6 +75,35 @@ const char *tr_mapping_type_name(const tr_mapping *m)
 	return map_type_names[m->type];
 }
 
+/* Length-prefixed, so that any text is unambiguous. */
+static void describe_text(tr_buf *out, const char *s)
+{
+	s = s ? s : "";
+	tr_buf_addf(out, "%zu:%s;", strlen(s), s);
+}
+
+void tr_mapping_describe(const tr_mapping *m, tr_buf *out)
+{
+	tr_buf_addf(out, "%s(%lld;%lld;%d;", map_type_names[m->type], (long long)m->start_offset,
+		    (long long)m->end_offset, m->allow_nonexistent);
+	for (size_t i = 0; i < m->n_keys; i++)
+		describe_text(out, m->keys[i]);
+	tr_buf_addc(out, '|');
+	for (size_t i = 0; i < m->n_map; i++) {
+		describe_text(out, m->map_up[i]);
+		describe_text(out, m->map_down[i]);
+	}
+	tr_buf_addc(out, '|');
+	describe_text(out, m->dimension);
+	for (size_t i = 0; i < m->n_dims; i++) {
+		describe_text(out, m->up_dims[i]);
+		describe_text(out, m->down_dims[i]);
+		if (m->dim_maps[i])
+			tr_mapping_describe(m->dim_maps[i], out);
+	}
+	tr_buf_addc(out, ')');
+}
+
 static tr_mapping *mapping_new(map_type type)
 {
 	tr_mapping *m = calloc(1, sizeof(*m));

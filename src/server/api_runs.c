@@ -645,8 +645,9 @@ out:
 /* ---- launching ------------------------------------------------------------------------------- */
 
 static const char *const launch_fields[] = {"selection", "partitions", "from",    "to",
-					    "missing",   "failed",     "all",     "jobs",
-					    "dry_run",   "now",        "launched_by", NULL};
+					    "missing",   "failed",     "all",     "stale",
+					    "jobs",      "dry_run",    "now",     "launched_by",
+					    NULL};
 static const char *const resume_fields[] = {"jobs", "dry_run", "now", "launched_by", NULL};
 
 /*
@@ -658,7 +659,7 @@ static int launch_from_body(srv_ctx *c, srv_launch *l, const char ***keys, int r
 {
 	const tr_node *body;
 	const char *now_text = NULL, *launched_by = NULL;
-	int missing = 0, failed = 0, all = 0, picks;
+	int missing = 0, failed = 0, all = 0, stale = 0, picks;
 	int64_t jobs = 0;
 	size_t n_keys = 0;
 	tr_error err = {0};
@@ -673,7 +674,8 @@ static int launch_from_body(srv_ctx *c, srv_launch *l, const char ***keys, int r
 			srv_body_string(c, body, "to", &l->req.to) ||
 			srv_body_bool(c, body, "missing", &missing) ||
 			srv_body_bool(c, body, "failed", &failed) ||
-			srv_body_bool(c, body, "all", &all)))
+			srv_body_bool(c, body, "all", &all) ||
+			srv_body_bool(c, body, "stale", &stale)))
 		return -1;
 	if (srv_body_int(c, body, "jobs", 0, 1024, &jobs) ||
 	    srv_body_bool(c, body, "dry_run", &l->dry_run) ||
@@ -687,10 +689,10 @@ static int launch_from_body(srv_ctx *c, srv_launch *l, const char ***keys, int r
 		return -1;
 	}
 	picks = (n_keys > 0 || tr_node_get(body, "partitions")) + (l->req.from || l->req.to) +
-		missing + failed + all;
+		(missing || stale) + failed + all; /* missing and stale go together */
 	if (picks > 1) {
 		srv_fail(c, 400, "bad_request", "request body: choose one of partitions, from/to, "
-						"missing, failed, all");
+						"missing (with or without stale), stale, failed, all");
 		return -1;
 	}
 	if ((l->req.from != NULL) != (l->req.to != NULL)) {
@@ -729,6 +731,8 @@ static int launch_from_body(srv_ctx *c, srv_launch *l, const char ***keys, int r
 	l->req.n_keys = n_keys;
 	l->req.pick = n_keys ? TR_PICK_KEYS
 		      : l->req.from ? TR_PICK_RANGE
+		      : missing && stale ? TR_PICK_MISSING_STALE
+		      : stale ? TR_PICK_STALE
 		      : missing ? TR_PICK_MISSING
 		      : failed ? TR_PICK_FAILED
 		      : all ? TR_PICK_ALL

@@ -476,6 +476,13 @@ static void body_of(const tr_run_request *req, tr_buf *out)
 		case TR_PICK_FAILED:
 			tr_json_kv_bool(&j, "failed", 1);
 			break;
+		case TR_PICK_STALE:
+			tr_json_kv_bool(&j, "stale", 1);
+			break;
+		case TR_PICK_MISSING_STALE:
+			tr_json_kv_bool(&j, "missing", 1);
+			tr_json_kv_bool(&j, "stale", 1);
+			break;
 		case TR_PICK_ALL:
 			tr_json_kv_bool(&j, "all", 1);
 			break;

@@ -303,7 +303,8 @@ enum stmt_id {
 	" partitions_total, partitions_succeeded, partitions_failed, partitions_skipped,"    \
 	" coalesce(last_run_id, 0), error"
 #define PSTATUS_COLUMNS                                                                      \
-	"partition, status, coalesce(run_id, 0), updated_at, materialized_at, event_id"
+	"partition, status, coalesce(run_id, 0), updated_at, materialized_at, event_id,"         \
+	" coalesce(materialization_id, 0)"
 #define CHECK_COLUMNS                                                                        \
 	"asset, check_name, partition, passed, severity, message, coalesce(run_id, 0), ts"
 
@@ -480,13 +481,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"SELECT " PSTATUS_COLUMNS ", seq FROM partition_status"
 		" INDEXED BY partition_status_seq WHERE asset = ?1 AND seq > ?2"
 		" UNION ALL"
-		" SELECT partition, NULL, 0, 0, 0, 0, seq FROM partition_status_removed"
+		" SELECT partition, NULL, 0, 0, 0, 0, 0, seq FROM partition_status_removed"
 		" INDEXED BY partition_status_removed_seq WHERE asset = ?1 AND seq > ?2"
 		" ORDER BY 1",
 	[STMT_CHANGES_ALL] =
 		"SELECT " PSTATUS_COLUMNS ", seq FROM partition_status WHERE asset = ?1"
 		" UNION ALL"
-		" SELECT partition, NULL, 0, 0, 0, 0, seq FROM partition_status_removed"
+		" SELECT partition, NULL, 0, 0, 0, 0, 0, seq FROM partition_status_removed"
 		" WHERE asset = ?1"
 		" ORDER BY 1",
 	[STMT_POOL_FORGET] = "DELETE FROM pool_starts WHERE pool = ?1 AND ts < ?2",
@@ -554,6 +555,9 @@ struct sqlite_storage {
 	/* Within events_add: 0 when no tombstone can exist, so setting a status
 	 * need not look for one to delete (one statement less per event). */
 	int tombstones;
+	/* Read snapshots (read_begin): how deep, and whether the outermost began a
+	 * transaction (0: the connection was already in one). */
+	int snapshot_depth, snapshot_began;
 };
 
 static struct sqlite_storage *to_sqlite(tr_storage *st)
@@ -954,6 +958,7 @@ static int read_pstatus(sqlite3_stmt *stmt, tr_pstatus *row, tr_error *err)
 	row->updated_at = sqlite3_column_int64(stmt, 3);
 	row->materialized_at = sqlite3_column_int64(stmt, 4);
 	row->event_id = sqlite3_column_int64(stmt, 5);
+	row->materialization_id = sqlite3_column_int64(stmt, 6);
 	if ((rc = column_text(stmt, 0, &row->partition, err)) != 0 ||
 	    (rc = column_text(stmt, 1, &row->status, err)) != 0) {
 		free(row->partition);
@@ -1789,7 +1794,7 @@ static int sqlite_status_changes(tr_storage *st, const char *asset, int64_t seq,
 	    (seq > 0 && (rc = bind_int64(s, select, 2, seq, err)) != 0))
 		goto out;
 	while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
-		int64_t row_seq = sqlite3_column_int64(select, 6);
+		int64_t row_seq = sqlite3_column_int64(select, 7);
 
 		if ((rc = storage_array_reserve((void **)&rows, &cap, count, sizeof(*rows), err)) != 0 ||
 		    (rc = read_pstatus(select, &rows[count], err)) != 0)
@@ -1815,6 +1820,35 @@ out:
 	*n = count;
 	*now_seq = last;
 	return 0;
+}
+
+static int sqlite_read_begin(tr_storage *st, int *began, tr_error *err)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+	int rc = 0;
+
+	*began = 0;
+	if (s->snapshot_depth++ > 0 || !sqlite3_get_autocommit(s->db))
+		return 0;
+	if ((rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK) {
+		s->snapshot_depth--;
+		rc = db_error(s, rc, err);
+		tr_error_prefix(err, "%s: beginning a read snapshot", s->path);
+		return rc;
+	}
+	s->snapshot_began = *began = 1;
+	return 0;
+}
+
+static void sqlite_read_end(tr_storage *st)
+{
+	struct sqlite_storage *s = to_sqlite(st);
+
+	if (s->snapshot_depth == 0 || --s->snapshot_depth > 0 || !s->snapshot_began)
+		return;
+	s->snapshot_began = 0;
+	/* Nothing was written: COMMIT only ends the read (it cannot be busy). */
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 }
 
 static int sqlite_summary_get(tr_storage *st, const char *asset, const char *tag, void **blob,
@@ -2439,6 +2473,8 @@ static const struct tr_storage_ops sqlite_ops = {
 	.pool_start = sqlite_pool_start,
 	.pool_starts = sqlite_pool_starts,
 	.status_changes = sqlite_status_changes,
+	.read_begin = sqlite_read_begin,
+	.read_end = sqlite_read_end,
 };
 
 /* ---- opening ---- */

@@ -901,6 +901,21 @@ int tr_storage_status_changes(tr_storage *st, const char *asset, int64_t seq, tr
 	return st->ops->status_changes(st, asset, seq, out, n, now_seq, err);
 }
 
+int tr_storage_read_begin(tr_storage *st, tr_error *err)
+{
+	int began = 0;
+
+	if (!st)
+		return tr_error_set(err, TR_EINVAL, "tr_storage_read_begin: the storage handle is NULL");
+	return st->ops->read_begin(st, &began, err);
+}
+
+void tr_storage_read_end(tr_storage *st)
+{
+	if (st)
+		st->ops->read_end(st);
+}
+
 void tr_event_rec_release(tr_event_rec *ev)
 {
 	if (!ev)

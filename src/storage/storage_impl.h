@@ -103,6 +103,9 @@ struct tr_storage_ops {
 			   size_t len, int64_t seq, tr_error *err);
 	int (*status_changes)(tr_storage *st, const char *asset, int64_t seq, tr_pstatus **out,
 			      size_t *n, int64_t *now_seq, tr_error *err);
+	/* A read snapshot: *began 1 when a transaction was opened (0: already in one). */
+	int (*read_begin)(tr_storage *st, int *began, tr_error *err);
+	void (*read_end)(tr_storage *st);
 
 	/* Pool starts: pool non-empty; *ts NULL and *n 0 on entry. */
 	int (*pool_start)(tr_storage *st, const char *pool, int64_t ts, int64_t forget_before,

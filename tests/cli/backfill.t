@@ -9,7 +9,7 @@
 # ---- help and refusals: nothing is written ------------------------------------------
 
 $ tranche help backfill | head -14
-usage: tranche backfill SELECTION [--partition KEY... | --from KEY --to KEY | --missing | --failed | --all]
+usage: tranche backfill SELECTION [--partition KEY... | --from KEY --to KEY | --missing | --stale | --failed | --all]
                         [--dry-run] [--jobs N] [--yes] [--json]
    or: tranche backfill show ID [--json]
    or: tranche backfill resume ID [--dry-run] [--jobs N] [--yes] [--json]
@@ -26,7 +26,7 @@ subcommands:
 
 $ tranche backfill
 tranche: backfill needs a SELECTION or a subcommand (show, resume, cancel): e.g. tranche backfill '*' --all
-usage: tranche backfill SELECTION [--partition KEY... | --from KEY --to KEY | --missing | --failed | --all]
+usage: tranche backfill SELECTION [--partition KEY... | --from KEY --to KEY | --missing | --stale | --failed | --all]
                         [--dry-run] [--jobs N] [--yes] [--json]
    or: tranche backfill show ID [--json]
    or: tranche backfill resume ID [--dry-run] [--jobs N] [--yes] [--json]
@@ -38,8 +38,8 @@ tranche: unknown subcommand "backfill shwo": did you mean "show"? (valid: show, 
 [exit 2]
 
 $ cp -r "$FIXTURES"/failures/. . && export TRANCHE_NOW=2024-01-04 && tranche backfill flaky; tranche backfill flaky --all --missing; tranche backfill flaky --from 2024-01-01; tranche backfill flaky --all --jobs two; tranche backfill flaky --partition 2024-01-09; tranche backfill flakey --all; ls -A
-tranche: asset flaky is partitioned (daily, 3 partitions, the first is 2024-01-01): choose which with --partition KEY, --from KEY --to KEY, --missing, --failed or --all
-tranche: choose one of --partition, --from/--to, --missing, --failed, --all
+tranche: asset flaky is partitioned (daily, 3 partitions, the first is 2024-01-01): choose which with --partition KEY, --from KEY --to KEY, --missing, --failed, --stale or --all
+tranche: choose one of --partition, --from/--to, --missing, --stale (or --missing --stale), --failed, --all
 tranche: --from and --to go together (a range of keys, both inclusive)
 tranche: --jobs: "two" is not a number of 0 or more
 tranche: asset flaky (daily partitions): partition "2024-01-09" does not exist (yet, or it is past the end): partitions run from "2024-01-01" to "2024-01-03"

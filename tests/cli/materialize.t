@@ -74,7 +74,7 @@ run 3 (backfill 1) succeeded: 18 steps, 18 succeeded, 0 failed, 0 skipped
  2024-01-02 | Home and Garden | eu     |   5
  2024-01-03 | Toys            | eu     |   7
 (5 rows)
-{"asset":"cube","total":18,"counts":{"materialized":18,"failed":0,"in_progress":0,"missing":0},"ranges":{"materialized":["Books|2024-01-01|eu...Home and Garden|2024-01-03|us"],"failed":[],"in_progress":[],"missing":[]}}
+{"asset":"cube","total":18,"counts":{"materialized":18,"stale":0,"failed":0,"in_progress":0,"missing":0},"ranges":{"materialized":["Books|2024-01-01|eu...Home and Garden|2024-01-03|us"],"stale":[],"failed":[],"in_progress":[],"missing":[]}}
 
 # the wrong order of the dimensions is refused, naming the dimension
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize cube --partition '2024-01-02|Home and Garden|eu'
@@ -380,8 +380,8 @@ by_symbol, fetched: by_symbol fetched
 # a selection through materialize: group:raw runs the unpartitioned orders once and fetched for the day
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize group:raw --partition 2024-01-02 && tranche assets group:raw --json | python3 -c 'import json, sys; [print(a["name"], a["counts"]) for a in json.load(sys.stdin)]'
 run 1 succeeded: 2 steps, 2 succeeded, 0 failed, 0 skipped
-orders {'materialized': 1, 'failed': 0, 'missing': 0, 'in_progress': 0}
-fetched {'materialized': 1, 'failed': 0, 'missing': 2, 'in_progress': 0}
+orders {'materialized': 1, 'stale': 0, 'failed': 0, 'missing': 0, 'in_progress': 0}
+fetched {'materialized': 1, 'stale': 0, 'failed': 0, 'missing': 2, 'in_progress': 0}
 
 # tag:k=v through materialize
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize orders >/dev/null && tranche materialize 'tag:tier=gold' --partition 'Toys|2024-01-01|us' && tranche query "FROM cube"
@@ -480,12 +480,12 @@ tranche: asset by_category (static partitions): unknown partition key "Garden"; 
 
 # a partitioned asset and no choice of partitions: exit 2, the message lists the options
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize daily_orders
-tranche: asset daily_orders is partitioned (daily, 3 partitions, the first is 2024-01-01): choose which with --partition KEY, --from KEY --to KEY, --missing, --failed or --all
+tranche: asset daily_orders is partitioned (daily, 3 partitions, the first is 2024-01-01): choose which with --partition KEY, --from KEY --to KEY, --missing, --failed, --stale or --all
 [exit 2]
 
 # two choices at once, --from without --to
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize daily_orders --all --missing; tranche materialize daily_orders --from 2024-01-01
-tranche: choose one of --partition, --from/--to, --missing, --failed, --all
+tranche: choose one of --partition, --from/--to, --missing, --stale (or --missing --stale), --failed, --all
 tranche: --from and --to go together (a range of keys, both inclusive)
 [exit 2]
 
@@ -503,13 +503,13 @@ scripted      script   default  daily (3)               orders  0/3           0 
 fetched       command  raw      daily (3)               -       0/3           0       3
 env_dump      command  debug    multi (6)               -       0/6           0       6
 reporter      command  debug    -                       -       0/1           0       1
-[{"name":"orders","kind":"sql","group":"raw","table":"orders","description":"raw orders, unpartitioned","partitions":null,"deps":[],"counts":{"materialized":1,"failed":0,"missing":0,"in_progress":0}},{"name":"daily_orders","kind":"sql","group":"default","table":"daily_orders","partitions":{"type":"daily","name":"daily","count":3},"deps":["orders"],"counts":{"materialized":3,"failed":0,"missing":0,"in_progress":0}},{"name":"cube","kind":"sql","group":"default","table":"cube","partitions":{"type":"multi","count":18},"deps":["orders"],"counts":{"materialized":0,"failed":0,"missing":18,"in_progress":0}}]
+[{"name":"orders","kind":"sql","group":"raw","table":"orders","description":"raw orders, unpartitioned","partitions":null,"deps":[],"counts":{"materialized":1,"stale":0,"failed":0,"missing":0,"in_progress":0}},{"name":"daily_orders","kind":"sql","group":"default","table":"daily_orders","partitions":{"type":"daily","name":"daily","count":3},"deps":["orders"],"counts":{"materialized":3,"stale":0,"failed":0,"missing":0,"in_progress":0}},{"name":"cube","kind":"sql","group":"default","table":"cube","partitions":{"type":"multi","count":18},"deps":["orders"],"counts":{"materialized":0,"stale":0,"failed":0,"missing":18,"in_progress":0}}]
 
 # status --json of a partitioned asset with each state, and of an unpartitioned one
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche materialize orders >/dev/null && tranche materialize daily_orders --partition 2024-01-01 --partition 2024-01-03 >/dev/null && tranche status daily_orders --json && tranche status orders --json && tranche status fetched --json
-{"asset":"daily_orders","total":3,"counts":{"materialized":2,"failed":0,"in_progress":0,"missing":1},"ranges":{"materialized":["2024-01-01","2024-01-03"],"failed":[],"in_progress":[],"missing":["2024-01-02"]}}
-{"asset":"orders","total":1,"counts":{"materialized":1,"failed":0,"in_progress":0,"missing":0},"ranges":null}
-{"asset":"fetched","total":3,"counts":{"materialized":0,"failed":0,"in_progress":0,"missing":3},"ranges":{"materialized":[],"failed":[],"in_progress":[],"missing":["2024-01-01...2024-01-03"]}}
+{"asset":"daily_orders","total":3,"counts":{"materialized":2,"stale":0,"failed":0,"in_progress":0,"missing":1},"ranges":{"materialized":["2024-01-01","2024-01-03"],"stale":[],"failed":[],"in_progress":[],"missing":["2024-01-02"]}}
+{"asset":"orders","total":1,"counts":{"materialized":1,"stale":0,"failed":0,"in_progress":0,"missing":0},"ranges":null}
+{"asset":"fetched","total":3,"counts":{"materialized":0,"stale":0,"failed":0,"in_progress":0,"missing":3},"ranges":{"materialized":[],"stale":[],"failed":[],"in_progress":[],"missing":["2024-01-01...2024-01-03"]}}
 
 # status of an unknown asset
 $ cp -r "$FIXTURES"/kinds/. . && export TRANCHE_NOW=2024-01-04 && tranche status daily_order
@@ -612,7 +612,6 @@ wiped 1 partition of cube: 1 row deleted
 tranche: asset cube (multi partitions): partition key "Toys|2024-01-04|eu", dimension "day": partition "2024-01-04" does not exist (yet, or it is past the end): partitions run from "2024-01-01" to "2024-01-03"
 [exit 2]
 
-
 # tranche help COMMAND is COMMAND --help
 $ tranche help wipe | head -1
 usage: tranche wipe ASSET [--partition KEY | --from KEY --to KEY]
@@ -628,3 +627,4 @@ run 2 (backfill 1) succeeded: 3 steps, 3 succeeded, 0 failed, 0 skipped
  2024-02-12 00:00:00 | 41.0000
  2024-02-13 00:00:00 | 42.0000
 (3 rows)
+

@@ -37,12 +37,12 @@ product_performance: 4 static partitions
   failed             0
   in progress        0
   missing            0
-products sql raw [] {'materialized': 1, 'failed': 0, 'missing': 0, 'in_progress': 0}
-sales_reps sql raw [] {'materialized': 1, 'failed': 0, 'missing': 0, 'in_progress': 0}
-sales_data sql raw [] {'materialized': 1, 'failed': 0, 'missing': 0, 'in_progress': 0}
-joined_data sql joined ['sales_data', 'sales_reps', 'products'] {'materialized': 1, 'failed': 0, 'missing': 0, 'in_progress': 0}
-monthly_sales_performance sql analytics ['joined_data'] {'materialized': 24, 'failed': 0, 'missing': 0, 'in_progress': 0}
-product_performance sql analytics ['joined_data'] {'materialized': 4, 'failed': 0, 'missing': 0, 'in_progress': 0}
+products sql raw [] {'materialized': 1, 'stale': 0, 'failed': 0, 'missing': 0, 'in_progress': 0}
+sales_reps sql raw [] {'materialized': 1, 'stale': 0, 'failed': 0, 'missing': 0, 'in_progress': 0}
+sales_data sql raw [] {'materialized': 1, 'stale': 0, 'failed': 0, 'missing': 0, 'in_progress': 0}
+joined_data sql joined ['sales_data', 'sales_reps', 'products'] {'materialized': 1, 'stale': 0, 'failed': 0, 'missing': 0, 'in_progress': 0}
+monthly_sales_performance sql analytics ['joined_data'] {'materialized': 24, 'stale': 0, 'failed': 0, 'missing': 0, 'in_progress': 0}
+product_performance sql analytics ['joined_data'] {'materialized': 4, 'stale': 0, 'failed': 0, 'missing': 0, 'in_progress': 0}
 
 # a month materialized again: same rows, same totals, still 0 differences
 $ tranche init s --example sales >/dev/null && cd s && export TRANCHE_NOW=2026-01-01 && tranche materialize '*' --all >/dev/null; q="SELECT count(*) AS n, round(sum(total_dollar_amount), 2) AS total, count(DISTINCT partition_date) AS months FROM monthly_sales_performance"; tranche query "$q" && tranche query "SELECT count(*) FROM monthly_sales_performance WHERE partition_date = DATE '2024-03-01'" && tranche materialize monthly_sales_performance --partition 2024-03-01 && tranche logs last --json | python3 -c 'import json, sys; [print(e["partition"], e["data"]["row_count"], e["data"]["rows_deleted"]) for e in map(json.loads, sys.stdin) if e["type"] == "materialization"]' && tranche query "$q" && tranche query @verify.sql

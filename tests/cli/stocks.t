@@ -91,6 +91,7 @@ run 3 (backfill 3) succeeded: 575 partitions in 7 steps, 575 succeeded, 0 failed
 run 4 succeeded: 1 step, 1 succeeded, 0 failed, 0 skipped
 daily_prices: 780 multi partitions
   materialized     780  2025-01-02|IBM...2025-12-31|MSFT
+    stale          518  2025-01-02|IBM...2025-01-02|AAPL, 2025-01-03|IBM...2025-01-03|AAPL, 2025-01-06|IBM...2025-01-06|AAPL, 2025-01-07|IBM...2025-01-07|AAPL, 2025-01-08|IBM...2025-01-08|AAPL, 2025-01-09|IBM...2025-01-09|AAPL, 2025-01-10|IBM...2025-01-10|AAPL, 2025-01-13|IBM...2025-01-13|AAPL, ... (259 ranges; --json lists all)
   failed             0
   in progress        0
   missing            0

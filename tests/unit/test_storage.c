@@ -2732,6 +2732,300 @@ static void test_asset_state_summary(void **state)
 	tr_project_free(p);
 }
 
+/* ---- staleness ---- */
+
+static const char stale_project[] =
+	"name: stale\n"
+	"assets:\n"
+	"  up:\n"
+	"    partitions: {type: daily, start: 2020-01-01}\n"
+	"    partition_expr: day\n"
+	"    sql: SELECT 1 AS day\n"
+	"  same:\n"
+	"    partitions: {type: daily, start: 2020-01-01}\n"
+	"    partition_expr: day\n"
+	"    deps: [up]\n"
+	"    sql: SELECT 1 AS day\n"
+	"  prev:\n"
+	"    partitions: {type: daily, start: 2020-01-01}\n"
+	"    partition_expr: day\n"
+	"    deps: [{asset: up, mapping: {type: time_window, start_offset: -1, end_offset: 0}}]\n"
+	"    sql: SELECT 1 AS day\n"
+	"  weeks:\n"
+	"    partitions: {type: weekly, start: 2020-01-05}\n"
+	"    partition_expr: day\n"
+	"    deps: [same]\n"
+	"    sql: SELECT 1 AS day\n"
+	"  colors:\n"
+	"    partitions: {type: static, keys: [red, green, blue]}\n"
+	"    partition_expr: c\n"
+	"    sql: SELECT 1 AS c\n"
+	"  cube:\n"
+	"    partitions: {type: multi, dimensions: {day: {type: daily, start: 2020-01-01},"
+	" color: {type: static, keys: [red, green, blue]}}}\n"
+	"    partition_expr: {day: d, color: c}\n"
+	"    deps: [{asset: up, mapping: {type: multi_to_single, dimension: day}}, {asset: colors,"
+	" mapping: {type: multi_to_single, dimension: color}}]\n"
+	"    sql: SELECT 1 AS d, 1 AS c\n"
+	"  total:\n"
+	"    deps: [weeks]\n"
+	"    sql: SELECT 1 AS t\n"
+	"  after:\n"
+	"    partitions: {type: daily, start: 2020-01-01}\n"
+	"    partition_expr: day\n"
+	"    deps: [total]\n"
+	"    sql: SELECT 1 AS day\n";
+
+/* A status row's index (of parts, or "" unpartitioned as 0; -1: neither) and materialization. */
+struct index_id {
+	int64_t index, id;
+};
+
+static struct index_id *rows_indexed(const tr_pstatus *rows, size_t n, const tr_partitions *parts)
+{
+	struct index_id *out = calloc(n ? n : 1, sizeof(*out));
+
+	assert_non_null(out);
+	for (size_t r = 0; r < n; r++) {
+		out[r].id = rows[r].materialization_id;
+		if (parts ? tr_partitions_index(parts, rows[r].partition, &out[r].index, NULL) != 0
+			  : rows[r].partition[0] != '\0')
+			out[r].index = -1;
+	}
+	return out;
+}
+
+/* The greatest id of rows with an index in ks (NULL: any). */
+static int64_t rows_max_id(const struct index_id *rows, size_t n, const tr_keyset *ks)
+{
+	int64_t best = 0;
+
+	for (size_t r = 0; r < n; r++)
+		if (rows[r].index >= 0 && (!ks || tr_keyset_contains(ks, rows[r].index)) &&
+		    rows[r].id > best)
+			best = rows[r].id;
+	return best;
+}
+
+/* Asset i's stale keys by the definition, from every status row. */
+static void naive_stale(const tr_project *p, tr_storage *st, size_t i, int64_t now, tr_keyset *out)
+{
+	const tr_asset *a = &p->assets[i];
+	tr_error err = {0};
+	tr_partitions *parts = NULL, *up[8] = {NULL};
+	tr_pstatus *rows = NULL, *urows[8] = {NULL};
+	struct index_id *uix[8] = {NULL};
+	size_t n = 0, un[8] = {0};
+
+	assert_true(a->n_deps <= 8);
+	tr_keyset_init(out);
+	assert_ok(tr_asset_partitions(p, st, i, now, &parts, &err), &err);
+	assert_ok(tr_storage_partition_status(st, a->name, &rows, &n, &err), &err);
+	for (size_t d = 0; d < a->n_deps; d++) {
+		assert_ok(tr_asset_partitions(p, st, a->deps[d].asset, now, &up[d], &err), &err);
+		assert_ok(tr_storage_partition_status(st, p->assets[a->deps[d].asset].name, &urows[d],
+						      &un[d], &err),
+			  &err);
+		uix[d] = rows_indexed(urows[d], un[d], up[d]);
+	}
+	for (size_t r = 0; r < n; r++) {
+		tr_keyset one = TR_KEYSET_INIT, ups = TR_KEYSET_INIT;
+		int64_t index = 0, newest = 0;
+
+		if (strcmp(rows[r].status, "materialized") != 0 ||
+		    (parts ? tr_partitions_index(parts, rows[r].partition, &index, NULL) != 0
+			   : rows[r].partition[0] != '\0'))
+			continue;
+		assert_int_equal(tr_keyset_add(&one, index), 0);
+		for (size_t d = 0; d < a->n_deps; d++) {
+			tr_buf scratch = TR_BUF_INIT;
+			int64_t m = 0;
+
+			if (up[d] && parts) {
+				assert_ok(tr_mapping_upstream(a->deps[d].mapping, up[d], parts, &one,
+							      &ups, &scratch, NULL, &err),
+					  &err);
+				m = rows_max_id(uix[d], un[d], &ups);
+			} else {
+				m = rows_max_id(uix[d], un[d], NULL); /* every one is read */
+			}
+			if (m > newest)
+				newest = m;
+			tr_buf_release(&scratch);
+		}
+		if (newest > rows[r].materialization_id)
+			assert_int_equal(tr_keyset_add(out, index), 0);
+		tr_keyset_release(&one);
+		tr_keyset_release(&ups);
+	}
+	for (size_t d = 0; d < a->n_deps; d++) {
+		free(uix[d]);
+		tr_pstatus_free(urows[d], un[d]);
+		tr_partitions_free(up[d]);
+	}
+	tr_pstatus_free(rows, n);
+	tr_partitions_free(parts);
+}
+
+/* tr_asset_state_get's stale set of every asset equals the naive one; their total. */
+static int64_t check_stale(const tr_project *p, tr_storage *st, int64_t now)
+{
+	int64_t total = 0;
+
+	for (size_t i = 0; i < p->n_assets; i++) {
+		tr_error err = {0};
+		tr_partitions *parts = NULL;
+		tr_asset_state state;
+		tr_keyset expected, inside = TR_KEYSET_INIT;
+
+		assert_ok(tr_asset_partitions(p, st, i, now, &parts, &err), &err);
+		assert_ok(tr_asset_state_get(p, st, i, parts, &state, &err), &err);
+		naive_stale(p, st, i, now, &expected);
+		if (!tr_keyset_equal(&state.stale, &expected))
+			fail_msg("%s: %lld stale, expected %lld", p->assets[i].name,
+				 (long long)tr_keyset_count(&state.stale),
+				 (long long)tr_keyset_count(&expected));
+		assert_int_equal(tr_keyset_intersect(&inside, &state.stale, &state.materialized), 0);
+		assert_true(tr_keyset_equal(&inside, &state.stale));
+		total += tr_keyset_count(&state.stale);
+		tr_keyset_release(&expected);
+		tr_keyset_release(&inside);
+		tr_asset_state_release(&state);
+		tr_partitions_free(parts);
+	}
+	return total;
+}
+
+/* One event of type for keys [from, to) of asset i (an unpartitioned asset: its one key). */
+static void add_keys(const tr_project *p, tr_storage *st, size_t i, const char *type, int64_t run,
+		     int64_t from, int64_t to)
+{
+	tr_error err = {0};
+	tr_partitions *parts = NULL;
+	tr_event *evs = NULL;
+	char **keys = NULL;
+	size_t n = 0;
+
+	assert_ok(tr_asset_partitions(p, st, i, STATE_NOW, &parts, &err), &err);
+	if (!parts)
+		from = 0, to = 1;
+	else if (to > tr_partitions_count(parts)) /* up to the last one */
+		to = tr_partitions_count(parts);
+	evs = calloc((size_t)(to - from), sizeof(*evs));
+	keys = calloc((size_t)(to - from), sizeof(*keys));
+	assert_non_null(evs);
+	assert_non_null(keys);
+	for (int64_t k = from; k < to; k++, n++) {
+		tr_buf key = TR_BUF_INIT;
+
+		if (parts)
+			assert_ok(tr_partitions_key(parts, k, &key, &err), &err);
+		keys[n] = tr_buf_detach(&key, NULL);
+		if (!keys[n])
+			keys[n] = strdup("");
+		evs[n] = ev_make(type, run, p->assets[i].name, keys[n]);
+	}
+	add_events(st, evs, n);
+	for (size_t k = 0; k < n; k++)
+		free(keys[k]);
+	free(keys);
+	free(evs);
+	tr_partitions_free(parts);
+}
+
+static void test_stale_examples(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = open_in(f, "instance.db");
+	tr_project *p = NULL;
+	int64_t run = create_run(st, run_template("*"));
+	size_t up = 0, same = 0, total = 0, after = 0, weeks = 0;
+
+	assert_ok(tr_project_parse(stale_project, "tranche.yaml", f->dir, &p, &f->err), &f->err);
+	assert_ok(tr_project_find(p, "up", &up, &f->err), &f->err);
+	assert_ok(tr_project_find(p, "same", &same, &f->err), &f->err);
+	assert_ok(tr_project_find(p, "weeks", &weeks, &f->err), &f->err);
+	assert_ok(tr_project_find(p, "total", &total, &f->err), &f->err);
+	assert_ok(tr_project_find(p, "after", &after, &f->err), &f->err);
+	/* Everything materialized in dependency order: nothing is stale. */
+	for (size_t k = 0; k < p->n_assets; k++)
+		add_keys(p, st, p->order[k], "materialization", run, 0, 1470 * 3);
+	assert_int_equal(check_stale(p, st, STATE_NOW), 0);
+	/* Day 10 of up again: its readers are stale (same 10, prev 10-11, cube 10|*). */
+	add_keys(p, st, up, "materialization", run, 10, 11);
+	assert_int_equal(check_stale(p, st, STATE_NOW), 1 + 2 + 3);
+	/* A failed attempt, a running one: what the partition read is unchanged. */
+	add_keys(p, st, same, "step_failure", run, 10, 11);
+	add_keys(p, st, up, "step_start", run, 10, 11);
+	assert_int_equal(check_stale(p, st, STATE_NOW), 2 + 3);
+	add_keys(p, st, same, "materialization", run, 10, 11);
+	assert_int_equal(check_stale(p, st, STATE_NOW), 1 + 2 + 3); /* weeks: its week */
+	/* The whole of `weeks` again: total is stale, and so is every day of `after`. */
+	add_keys(p, st, weeks, "materialization", run, 0, 210);
+	assert_int_equal(check_stale(p, st, STATE_NOW), 2 + 3 + 1);
+	add_keys(p, st, total, "materialization", run, 0, 1);
+	assert_int_equal(check_stale(p, st, STATE_NOW), 2 + 3 + 1470);
+	add_keys(p, st, after, "materialization", run, 0, 1470);
+	assert_int_equal(check_stale(p, st, STATE_NOW), 2 + 3);
+	/* Wiping an upstream partition: its readers are judged by the rest (here: no
+	 * longer stale), whether a cache was stored before the wipe or not. */
+	add_keys(p, st, up, "wipe", 0, 10, 11);
+	assert_int_equal(check_stale(p, st, STATE_NOW), 0);
+	add_keys(p, st, up, "materialization", run, 10, 11);
+	assert_int_equal(check_stale(p, st, STATE_NOW), 1 + 2 + 3);
+	add_keys(p, st, up, "materialization", run, 100, 400); /* the cache is stored */
+	assert_int_equal(check_stale(p, st, STATE_NOW), 301 + 303 + 903);
+	add_keys(p, st, up, "wipe", 0, 10, 11);
+	assert_int_equal(check_stale(p, st, STATE_NOW), 300 + 301 + 900);
+	finish_run(st, run, "success");
+	tr_storage_close(st);
+	tr_project_free(p);
+}
+
+static void test_stale_incremental_equals_naive(void **state)
+{
+	struct fixture *f = *state;
+	tr_storage *st = open_in(f, "instance.db");
+	tr_project *p = NULL;
+	char db[300];
+	static const char *const types[] = {"materialization", "materialization", "materialization",
+					    "step_failure", "step_start", "wipe"};
+	unsigned seed = 20261121;
+	int64_t run = create_run(st, run_template("*")), stale = 0;
+
+	assert_ok(tr_project_parse(stale_project, "tranche.yaml", f->dir, &p, &f->err), &f->err);
+	snprintf(db, sizeof(db), "%s", path_in(f, "instance.db"));
+	for (int round = 0; round < 80; round++) {
+		size_t i = (size_t)rand_r(&seed) % p->n_assets;
+		tr_partitions *parts = NULL;
+		int64_t count = 1, from = 0, len = 0;
+
+		assert_ok(tr_asset_partitions(p, st, i, STATE_NOW, &parts, &f->err), &f->err);
+		if (parts)
+			count = tr_partitions_count(parts);
+		tr_partitions_free(parts);
+		from = rand_r(&seed) % count;
+		len = 1 + rand_r(&seed) % (rand_r(&seed) % 4 == 0 ? 600 : 20);
+		if (from + len > count)
+			len = count - from;
+		add_keys(p, st, i, types[rand_r(&seed) % 6], run, from, from + len);
+		if (round % 7 == 6) { /* the run ends: what was running is put back */
+			finish_run(st, run, "canceled");
+			run = create_run(st, run_template("*"));
+		}
+		stale = check_stale(p, st, STATE_NOW);
+		/* The cache is as good as starting over. */
+		if (round % 10 == 9) {
+			raw_exec(db, "DELETE FROM status_summary");
+			assert_int_equal(check_stale(p, st, STATE_NOW), stale);
+		}
+	}
+	assert_true(stale > 0);
+	finish_run(st, run, "success");
+	tr_storage_close(st);
+	tr_project_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2771,6 +3065,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status_changes_reap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_asset_state_summary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_examples, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_incremental_equals_naive, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("storage", tests, NULL, NULL);
