@@ -29,7 +29,7 @@ function route() {
     try { fn(); } catch (e) { console.warn(e); }
   }
   leaving = [];
-  const path = (location.hash || '#/').replace(/^#/, '').split('?')[0];
+  const path = currentPath();
   const main = document.getElementById('main');
   clear(main);
   let found = false;
@@ -58,12 +58,25 @@ function route() {
   }
 }
 
-// /api/health every few seconds: the project's name, and a banner for a broken
+// /api/health every two seconds: the project's name, and a banner for a broken
 // project file (the server keeps its old definitions, so everything else works).
+// The server reloads the project by itself when its files change (tranche serve's
+// file watch): the banner shows and clears without a click, and the pages that
+// list the assets (the catalog, the lineage) are drawn again when the assets changed.
+const HEALTH_POLL_MS = 2000;
+let shownDefs = null;
+
+function currentPath() {
+  return (location.hash || '#/').replace(/^#/, '').split('?')[0];
+}
+
 async function pollHealth() {
   const banner = document.getElementById('banner');
   try {
     const h = await get('/api/health');
+    const defs = `${h.project}|${h.assets}`;
+    if (shownDefs !== null && defs !== shownDefs && /^\/?$|^\/lineage\/?$/.test(currentPath())) route();
+    shownDefs = defs;
     health.value = h;
     document.getElementById('project-name').textContent = h.project ? `project ${h.project}` : '';
     if (h.project_error) {
@@ -88,4 +101,6 @@ initToken();
 window.addEventListener('hashchange', route);
 route();
 pollHealth();
-setInterval(pollHealth, 5000);
+setInterval(pollHealth, HEALTH_POLL_MS);
+// a tab that comes back to the front learns at once (browsers slow down timers of hidden tabs)
+document.addEventListener('visibilitychange', () => { if (!document.hidden) pollHealth(); });

@@ -8,6 +8,9 @@
 // dimension, columns over the time dimension. Nothing here is per partition:
 // 1,000,000 partitions cost what 1,000 do.
 //
+// Each answer carries the first and last key of every column (bucket_keys=1),
+// so that the hover tooltip and a selection's keys need no request of their own.
+//
 // Mouse: wheel zooms around the pointer (shift+wheel or a sideways wheel pans),
 // drag selects a range (rows too, in a grid), a click selects one bucket,
 // a double click zooms into it. Keyboard on the focused canvas: + and - zoom,
@@ -146,7 +149,7 @@ export class Heatmap {
   async load() {
     if (!this.n) { this.drawEmpty(); return; }
     const cols = Math.max(1, Math.min(this.plotW(), this.span, 4000));
-    let q = `/api/assets/${enc(this.name)}/partitions/grid?from=${this.from}&to=${this.to}&cols=${cols}`;
+    let q = `/api/assets/${enc(this.name)}/partitions/grid?from=${this.from}&to=${this.to}&cols=${cols}&bucket_keys=1`;
     if (this.layout.kind === 'grid') {
       const rowsTotal = (this.data && this.data.rows_total) || this.layout.rowsTotal || ROWS_PAGE;
       if (this.rowsFrom >= rowsTotal) this.rowsFrom = Math.max(0, rowsTotal - ROWS_PAGE);
@@ -502,7 +505,7 @@ export class Heatmap {
   // the key at index i (asks the server when the last answer does not say)
   async keyAt(i) {
     if (this.keyCache.has(i)) return this.keyCache.get(i);
-    const d = await get(`/api/assets/${enc(this.name)}/partitions/grid?from=${i}&to=${i}&cols=1`);
+    const d = await get(`/api/assets/${enc(this.name)}/partitions/grid?from=${i}&to=${i}&cols=1&bucket_keys=1`);
     let key = null;
     if (d.bucket_keys && d.bucket_keys[0]) key = d.bucket_keys[0][0];
     else if (d.labels && d.labels.length) key = d.labels[0].key;
@@ -633,7 +636,7 @@ export class Heatmap {
     const tw = this.tooltip.offsetWidth || 180;
     this.tooltip.style.left = Math.max(0, Math.min(w - tw, x + 12)) + 'px';
     this.tooltip.style.top = (y + 16) + 'px';
-    // fill in keys the answer did not carry (one small request, cached)
+    // fill in keys the answer did not carry (a server without bucket_keys: one small request, cached)
     if ((k0 === null || (a !== b && k1 === null)) && !this.pendingKey) {
       this.pendingKey = true;
       Promise.all([this.keyAt(a), a !== b ? this.keyAt(b) : null])

@@ -1,5 +1,7 @@
 // runs.js — the runs list, and one run: its steps on a timeline (one bar per
-// step, coloured by outcome), its live log (SSE), and a cancel button.
+// step, coloured by outcome; a run of more steps than one answer lists, one
+// row per asset from the server's summed-up timeline), its live log (SSE),
+// and a cancel button.
 import { get, post, enc, streamUrl } from './api.js';
 import {
   el, clear, errorBox, emptyBox, badge, fmtInt, fmtTs, fmtDuration, plural, stepCounts, isActive,
@@ -77,11 +79,14 @@ export async function renderRun(ctx, id) {
   let tl = null;
 
   let inFlight = false;
+  // a run of more steps than a page is drawn from its timeline summary: no step list then
+  let big = false;
   const load = async () => {
     if (inFlight) return;
     inFlight = true;
     try {
-      run = await get(`/api/runs/${enc(id)}`);
+      run = await get(`/api/runs/${enc(id)}${big ? '?steps_limit=0' : ''}`);
+      if (run.steps_truncated) big = true;
     } catch (e) {
       if (ctx.alive) fill(head, errorBox(e, `Run ${id}`));
       return;
@@ -96,13 +101,12 @@ export async function renderRun(ctx, id) {
 
   const drawHead = () => {
     const c = stepCounts(run);
-    // while a run goes on, its steps say more than its counters
-    if (Array.isArray(run.steps)) {
-      const by = { success: 0, failed: 0, skipped: 0 };
-      for (const st of run.steps) if (st.state in by) by[st.state]++;
-      c.succeeded = Math.max(c.succeeded, by.success);
-      c.failed = Math.max(c.failed, by.failed);
-      c.skipped = Math.max(c.skipped, by.skipped);
+    // a run of another process has its counters once it ends: until then its steps say more
+    const by = timelineCounts(run);
+    if (by) {
+      c.succeeded = Math.max(c.succeeded, by.success || 0);
+      c.failed = Math.max(c.failed, by.failed || 0);
+      c.skipped = Math.max(c.skipped, by.skipped || 0);
     }
     const active = isActive(run.status);
     const cancel = el('button.btn.danger#cancel-run', { type: 'button', disabled: !active || run.status === 'canceling' }, run.status === 'canceling' ? 'Canceling…' : 'Cancel run');
@@ -192,6 +196,15 @@ function startLog(ctx, id, log, onChange) {
     if (atBottom) log.scrollTop = log.scrollHeight;
     if (changed) scheduleChange();
   };
+  // the server replays at most its last events of the past: it says how many it left out
+  const onReplay = (ev) => {
+    let d = {};
+    try { d = JSON.parse(ev.data); } catch (e) { /* nothing to say */ }
+    if (!d.skipped) return;
+    hidden += d.skipped;
+    notice.textContent = `… ${fmtInt(hidden)} earlier events are not shown (tranche logs ${id} has them all)`;
+    if (!notice.isConnected) log.prepend(notice);
+  };
   const onEvent = (ev) => {
     if (ev.type === 'end') return;
     n++;
@@ -203,6 +216,7 @@ function startLog(ctx, id, log, onChange) {
   const es = new EventSource(streamUrl(`/api/runs/${enc(id)}/stream`));
   es.onmessage = onEvent;
   for (const type of EVENT_TYPES) es.addEventListener(type, onEvent);
+  es.addEventListener('replay', onReplay);
   es.addEventListener('end', () => {
     es.close();
     clearTimeout(flushTimer);
@@ -216,8 +230,24 @@ function startLog(ctx, id, log, onChange) {
   ctx.onLeave(() => { es.close(); clearTimeout(t); clearTimeout(flushTimer); });
 }
 
+// Counts by state of every step of the run (the timeline summary covers them
+// all; the step list may be a page), or null for an older server.
+function timelineCounts(run) {
+  if (!run.timeline || !Array.isArray(run.timeline.assets)) return null;
+  const c = {};
+  for (const a of run.timeline.assets) {
+    for (const st of STEP_STATES) c[st] = (c[st] || 0) + (a[st] || 0);
+  }
+  return c;
+}
+
+const STEP_STATES = ['success', 'failed', 'skipped', 'running', 'pending', 'canceled'];
+
 // One bar per step from its start to its end, coloured by outcome, on a canvas
-// (a backfill can have thousands of steps).
+// (a backfill can have thousands of steps). A run with more steps than the
+// answer lists (steps_truncated) is drawn from the server's summary instead:
+// one row per asset, a bar from its first start to its last end, shaded by
+// how many of its steps ended in each slice of time (red where some failed).
 class Timeline {
   constructor(card) {
     this.summary = el('p.muted#timeline-summary');
@@ -233,31 +263,39 @@ class Timeline {
 
   set(run) {
     this.run = run;
+    this.perAsset = !!(run.steps_truncated && run.timeline && Array.isArray(run.timeline.assets));
     this.steps = (run.steps && Array.isArray(run.steps) ? run.steps : []).slice()
       .sort((a, b) => (a.start_ts || Infinity) - (b.start_ts || Infinity));
     this.draw();
   }
 
-  draw() {
-    if (!this.run) return;
-    const steps = this.steps;
-    const counts = {};
-    for (const s of steps) counts[s.state] = (counts[s.state] || 0) + 1;
-    const text = steps.length
-      ? `${plural(steps.length, 'step')}: ` + Object.entries(counts).map(([k, v]) => `${fmtInt(v)} ${k}`).join(', ') + '.'
-      : 'No steps recorded yet.';
+  describe() {
+    let counts = timelineCounts(this.run);
+    let n;
+    if (counts) {
+      n = Object.values(counts).reduce((a, b) => a + b, 0);
+    } else {
+      counts = {};
+      for (const s of this.steps) counts[s.state] = (counts[s.state] || 0) + 1;
+      n = this.steps.length;
+    }
+    const parts = Object.entries(counts).filter(([, v]) => v).map(([k, v]) => `${fmtInt(v)} ${k}`);
+    let text = n ? `${plural(n, 'step')}: ${parts.join(', ')}.` : 'No steps recorded yet.';
+    if (this.perAsset) text += ` Too many to draw one by one: each row is an asset, shaded by the steps that ended when.`;
     this.summary.textContent = text;
     this.canvas.setAttribute('aria-label', `Timeline of run ${this.run.id}: ${text}`);
+  }
+
+  draw() {
+    if (!this.run) return;
+    this.describe();
+    if (this.perAsset) { this.drawAssets(); return; }
+    const steps = this.steps;
     const W = Math.max(200, this.wrap.clientWidth || 600);
     const rowH = steps.length <= 60 ? 18 : steps.length <= 200 ? 6 : Math.min(3, 600 / steps.length);
     const labelW = rowH >= 14 ? Math.min(260, Math.floor(W * 0.32)) : 0;
     const H = Math.max(30, Math.ceil(steps.length * rowH)) + 22;
-    const dpr = window.devicePixelRatio || 1;
-    this.canvas.width = W * dpr; this.canvas.height = H * dpr;
-    this.canvas.style.width = W + 'px'; this.canvas.style.height = H + 'px';
-    const ctx = this.canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, W, H);
+    const ctx = this.prepare(W, H);
     const now = Date.now();
     let t0 = this.run.created_at || Infinity;
     let t1 = this.run.ended_at || 0;
@@ -286,25 +324,98 @@ class Timeline {
       ctx.fillStyle = stepColor(s.state);
       ctx.fillRect(x0, y + (rowH >= 8 ? 2 : 0), Math.max(2, X(b) - x0), Math.max(rowH < 1 ? rowH : 1, rowH - (rowH >= 8 ? 4 : 0)));
     });
-    // the time axis
+    this.axis(ctx, W, H, labelW, t0, span);
+  }
+
+  prepare(W, H) {
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.width = W * dpr; this.canvas.height = H * dpr;
+    this.canvas.style.width = W + 'px'; this.canvas.style.height = H + 'px';
+    const ctx = this.canvas.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    return ctx;
+  }
+
+  axis(ctx, W, H, labelW, t0, span) {
     ctx.fillStyle = '#6b7280';
     ctx.font = '11px system-ui, sans-serif';
     const yAxis = H - 11;
-    ctx.fillText(Number.isFinite(t0) ? fmtTs(t0).slice(11) : '', labelW, yAxis);
+    ctx.fillText(Number.isFinite(t0) && t0 ? fmtTs(t0).slice(11) : '', labelW, yAxis);
     const endText = `+${fmtDuration(span)}`;
     ctx.fillText(endText, W - 8 - ctx.measureText(endText).width, yAxis);
+  }
+
+  // the per-asset view of a big run, from run.timeline
+  drawAssets() {
+    const tl = this.run.timeline;
+    const assets = tl.assets;
+    const W = Math.max(200, this.wrap.clientWidth || 600);
+    const rowH = 22;
+    const labelW = Math.min(220, Math.floor(W * 0.28));
+    const H = Math.max(1, assets.length) * rowH + 22;
+    const ctx = this.prepare(W, H);
+    const t0 = tl.start_ts || this.run.created_at || 0;
+    const t1 = Math.max(tl.end_ts || 0, t0 + 1);
+    const span = t1 - t0;
+    const X = (t) => labelW + ((t - t0) / span) * (W - labelW - 8);
+    const nb = tl.buckets || 1;
+    const bms = tl.bucket_ms || Math.ceil(span / nb);
+    this.geo = { labelW, rowH, t0, span, W, bms, nb, X };
+    let max = 1;
+    for (const a of assets) for (const v of a.ended || []) max = Math.max(max, v[0] + v[1] + v[2]);
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.textBaseline = 'middle';
+    assets.forEach((a, i) => {
+      const y = i * rowH;
+      ctx.fillStyle = '#374151';
+      let t = a.asset;
+      while (t.length > 3 && ctx.measureText(t).width > labelW - 10) t = t.slice(0, -2);
+      ctx.fillText(t === a.asset ? t : t + '…', 0, y + rowH / 2);
+      if (!a.first_start_ts && !a.last_end_ts) return;
+      // the asset's span: from its first start to its last end (now, while steps run)
+      const from = a.first_start_ts || a.last_end_ts;
+      const to = a.running ? t1 : (a.last_end_ts || from);
+      ctx.fillStyle = a.running ? '#dbe7fb' : '#eef0f3';
+      ctx.fillRect(X(from), y + 3, Math.max(2, X(to) - X(from)), rowH - 6);
+      (a.ended || []).forEach((v, b) => {
+        const n = v[0] + v[1] + v[2];
+        if (!n) return;
+        const x0 = X(t0 + b * bms);
+        const x1 = X(Math.min(t1, t0 + (b + 1) * bms));
+        ctx.globalAlpha = v[1] ? 1 : 0.35 + 0.65 * (n / max);
+        ctx.fillStyle = v[1] ? COLORS.failed : v[0] ? COLORS.materialized : stepColor('skipped');
+        ctx.fillRect(x0, y + 3, Math.max(1, x1 - x0), rowH - 6);
+        ctx.globalAlpha = 1;
+      });
+    });
+    this.axis(ctx, W, H, labelW, t0, span);
   }
 
   hover(e) {
     if (!this.geo) return;
     const i = Math.floor(e.offsetY / this.geo.rowH);
-    const s = this.steps[i];
-    if (!s) { this.tip.hidden = true; return; }
-    const dur = s.end_ts && s.start_ts ? fmtDuration(s.end_ts - s.start_ts) : (s.state === 'running' ? 'running' : '–');
-    fill(this.tip, el('div.tt-key', `${s.asset}${s.partition ? ' · ' + s.partition : ''}`),
-      el('div', `${s.state} · ${dur}`), s.error ? el('div.error-inline', s.error) : null);
+    if (this.perAsset) {
+      const a = this.run.timeline.assets[i];
+      if (!a) { this.tip.hidden = true; return; }
+      const g = this.geo;
+      const b = Math.floor((((e.offsetX - g.labelW) / Math.max(1, g.W - g.labelW - 8)) * g.span) / g.bms);
+      const v = b >= 0 && a.ended ? a.ended[b] : null;
+      const counts = STEP_STATES.filter((st) => a[st]).map((st) => `${fmtInt(a[st])} ${st}`).join(', ');
+      const span = a.first_start_ts && a.last_end_ts ? fmtDuration(a.last_end_ts - a.first_start_ts) : '–';
+      fill(this.tip, el('div.tt-key', a.asset),
+        el('div', `${plural(a.steps, 'step')}: ${counts}`),
+        el('div.muted', `${fmtTs(a.first_start_ts)} · ${span}`),
+        v && (v[0] + v[1] + v[2]) ? el('div', `+${fmtDuration(b * g.bms)}–${fmtDuration((b + 1) * g.bms)}: ${fmtInt(v[0])} succeeded${v[1] ? `, ${fmtInt(v[1])} failed` : ''}${v[2] ? `, ${fmtInt(v[2])} skipped` : ''}`) : null);
+    } else {
+      const s = this.steps[i];
+      if (!s) { this.tip.hidden = true; return; }
+      const dur = s.end_ts && s.start_ts ? fmtDuration(s.end_ts - s.start_ts) : (s.state === 'running' ? 'running' : '–');
+      fill(this.tip, el('div.tt-key', `${s.asset}${s.partition ? ' · ' + s.partition : ''}`),
+        el('div', `${s.state} · ${dur}`), s.error ? el('div.error-inline', s.error) : null);
+    }
     this.tip.hidden = false;
-    this.tip.style.left = Math.min(this.geo.W - 240, e.offsetX + 12) + 'px';
+    this.tip.style.left = Math.max(0, Math.min(this.geo.W - 240, e.offsetX + 12)) + 'px';
     this.tip.style.top = (e.offsetY + 14) + 'px';
   }
 }

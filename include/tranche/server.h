@@ -7,9 +7,9 @@
  * tr_warehouse, opened at start): runs asked for through the API execute in
  * the server's process, on threads of their own, with connections from it.
  * While it runs it advertises itself in PROJECT_DIR/.tranche/server.json
- * ({"pid", "url", "token_required"}), so that `tranche materialize` and
- * `tranche backfill` in another process submit through it (tr_client_*)
- * instead of opening the warehouse, which DuckDB would refuse.
+ * ({"pid", "url", "token_required"}), so that `tranche materialize`,
+ * `backfill`, `query`, `wipe` and `adopt` in another process go through it
+ * (tr_client_*) instead of opening the warehouse, which DuckDB would refuse.
  *
  * Safety: a server binds to loopback unless given a token; with a token every
  * /api/ request must carry it. State changes are POST only, with a JSON
@@ -30,8 +30,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tranche/admin.h"
 #include "tranche/error.h"
 #include "tranche/exec.h"
+#include "tranche/warehouse.h"
 
 typedef struct tr_server tr_server;
 
@@ -55,6 +57,9 @@ typedef struct tr_server_config {
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
 	int verbose;
+	/* 1: watch the project file and the SQL files it reads, and reload them
+	   when they change (as POST /api/reload does); 0: reload on request only */
+	int watch;
 } tr_server_config;
 
 /*
@@ -104,5 +109,26 @@ int tr_client_find(const char *project_dir, char **url, int *token_required, tr_
  */
 int tr_client_materialize(const char *url, const char *token, const tr_run_request *req,
 			  tr_run_report *report, tr_error *err);
+
+/*
+ * The warehouse commands through the server (each one request; token as
+ * above). Errors as tr_client_materialize's; the server's message is kept.
+ *
+ * tr_client_query: POST /api/query — sql's rows, at most max_rows (the
+ * server keeps at most TR_CLIENT_QUERY_ROWS_MAX), into *out as
+ * tr_wconn_query gives them (release with tr_table_release). The server runs
+ * statements that read only: one that writes is refused with TR_EINVAL and a
+ * message saying why; SQL that fails while running gives TR_EIO, as locally.
+ */
+#define TR_CLIENT_QUERY_ROWS_MAX 100000
+int tr_client_query(const char *url, const char *token, const char *sql, size_t max_rows,
+		    tr_table *out, tr_error *err);
+/* POST /api/assets/NAME/wipe — req's partitions, or the whole asset; *report what was done. */
+int tr_client_wipe(const char *url, const char *token, const tr_wipe_request *req,
+		   tr_wipe_report *report, tr_error *err);
+/* POST /api/assets/NAME/adopt — the report's JSON (as tranche adopt --json prints it)
+   appended to answer. now: Unix seconds, 0 for the server's. */
+int tr_client_adopt(const char *url, const char *token, const char *asset, int dry_run,
+		    int64_t now, tr_buf *answer, tr_error *err);
 
 #endif

@@ -105,6 +105,11 @@ void tr_table_write_csv(const tr_table *t, tr_buf *out);
  * as strings), BOOLEAN columns as true/false, NULL as null, the rest strings.
  */
 void tr_table_write_json(const tr_table *t, tr_json *j);
+/*
+ * The same cells as arrays, one per row, in column order: [[1, "a"], ...]
+ * (column names may repeat in a result; arrays keep them all).
+ */
+void tr_table_write_json_rows(const tr_table *t, tr_json *j);
 
 /* ---- opening ------------------------------------------------------------- */
 
@@ -138,6 +143,18 @@ void tr_wconn_interrupt(tr_wconn *c);
  */
 int tr_wconn_query(tr_wconn *c, const char *sql, const tr_param *params, size_t n_params,
 		   size_t max_rows, tr_table *out, tr_error *err);
+/*
+ * tr_wconn_query, read-only: every statement runs in one READ ONLY
+ * transaction that is rolled back at the end, and only statements that read
+ * are run — SELECT (and FROM, WITH, VALUES, SHOW, DESCRIBE, SUMMARIZE),
+ * EXPLAIN, CALL. Any other statement, or a write the database refuses in the
+ * transaction (EXPLAIN ANALYZE INSERT, nextval), fails the query with
+ * TR_EINVAL naming the statement, and *writes (may be NULL) is set to 1 (0
+ * otherwise). Nothing is changed, whatever the SQL. For tranche serve's
+ * POST /api/query, where other threads write the same database.
+ */
+int tr_wconn_query_read(tr_wconn *c, const char *sql, const tr_param *params, size_t n_params,
+			size_t max_rows, tr_table *out, int *writes, tr_error *err);
 
 /*
  * The zone in which the connection's statements turn TIMESTAMP values into

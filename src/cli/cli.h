@@ -131,6 +131,18 @@ const char *cli_time_text(int64_t ms, char *buf, size_t n);
 /* Is stdout/stderr a terminal (and TERM not dumb)? */
 int cli_isatty(int fd);
 
+/* ---- cli_server.c: a tranche serve that owns the warehouse --------------- */
+
+/*
+ * The server advertised for cp's project (.tranche/server.json), if one is
+ * alive: 0 with *url (caller frees; NULL when there is none) and *token
+ * ($TRANCHE_TOKEN, or NULL); an exit code after saying why otherwise (an
+ * unreadable server file, a server that needs a token not given). what, when
+ * not NULL, is said on stderr when there is one: "tranche: WHAT through
+ * tranche serve at URL (it owns the warehouse while it runs)".
+ */
+int cli_server_find(const cli_proj *cp, const char *what, char **url, const char **token);
+
 /* ---- cli_run.c: the runner of materialize and backfill ------------------- */
 
 /*

@@ -2,31 +2,59 @@
  * cmd_query.c — `tranche query "SQL"` (ad-hoc SQL against the warehouse, as a
  * table, JSON or CSV) and `tranche wipe ASSET` (delete an asset's rows — some
  * partitions or the whole table — and forget their status).
+ *
+ * While `tranche serve` runs for the project it owns the warehouse, and both
+ * go through it (cli_server_find): the query as POST /api/query, which runs
+ * statements that read only (the server's runs write the same database), the
+ * wipe as POST /api/assets/NAME/wipe after the same checks as a local one.
+ * The output and exit statuses are the same either way.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
+#include "tranche/admin.h"
 #include "tranche/exec.h"
 #include "tranche/json.h"
 #include "tranche/project.h"
+#include "tranche/server.h"
 #include "tranche/storage.h"
 #include "tranche/warehouse.h"
+
+/* The rows of sql, at most max_rows: through the server at url, or from the warehouse. */
+static int query_rows(cli_proj *cp, const char *url, const char *token, const char *sql,
+		      size_t max_rows, tr_table *t)
+{
+	tr_wconn *conn = NULL;
+	tr_error err = {0};
+	int rc = 0;
+
+	if (url) {
+		if (tr_client_query(url, token, sql, max_rows, t, &err))
+			rc = cli_fail(&err);
+		return rc;
+	}
+	if ((rc = cli_proj_attach(cp, CLI_PROJ_WAREHOUSE)))
+		return rc;
+	if (tr_warehouse_connect(cp->wh, &conn, &err) ||
+	    tr_wconn_query(conn, sql, NULL, 0, max_rows, t, &err))
+		rc = cli_fail(&err);
+	tr_wconn_close(conn);
+	return rc;
+}
 
 int cmd_query(int argc, char **argv)
 {
 	cli_proj cp = {0};
 	cli_list pos = {0};
-	int json = 0, csv = 0, rc;
-	const char *max_arg = NULL;
+	int json = 0, csv = 0, rc, capped;
+	const char *max_arg = NULL, *token = NULL;
 	size_t max_rows = 1000;
-	tr_wconn *conn = NULL;
 	tr_table t = {0};
 	tr_buf out = TR_BUF_INIT;
 	tr_error err = {0};
-	char *sql = NULL;
+	char *sql = NULL, *server = NULL;
 	const cli_opt opts[] = {
 		{"json", 0, OPT_FLAG, NULL, "print the rows as a JSON array of objects", &json},
 		{"csv", 0, OPT_FLAG, NULL, "print the rows as CSV with a header", &csv},
@@ -60,13 +88,11 @@ int cmd_query(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if ((rc = cli_proj_open(&cp, CLI_PROJ_WAREHOUSE)))
+	if ((rc = cli_proj_open(&cp, 0)) || (rc = cli_server_find(&cp, NULL, &server, &token)) ||
+	    (rc = query_rows(&cp, server, token, sql, max_rows, &t)))
 		goto out;
-	if (tr_warehouse_connect(cp.wh, &conn, &err) ||
-	    tr_wconn_query(conn, sql, NULL, 0, max_rows, &t, &err)) {
-		rc = cli_fail(&err);
-		goto out;
-	}
+	/* the server keeps fewer rows than asked for: say so rather than suggest --max-rows */
+	capped = server && t.truncated && max_rows > TR_CLIENT_QUERY_ROWS_MAX;
 	if (json) {
 		tr_json j;
 
@@ -77,14 +103,22 @@ int cmd_query(int argc, char **argv)
 		tr_table_write_csv(&t, &out);
 	} else if (t.ncols) {
 		tr_table_write_text(&t, &out);
-		tr_buf_addf(&out, "(%zu row%s%s)\n", t.nrows, t.nrows == 1 ? "" : "s",
-			    t.truncated ? "; more rows exist: --max-rows N" : "");
+		if (capped)
+			tr_buf_addf(&out, "(%zu rows; more rows exist: tranche serve answers at most "
+					  "%d)\n",
+				    t.nrows, TR_CLIENT_QUERY_ROWS_MAX);
+		else
+			tr_buf_addf(&out, "(%zu row%s%s)\n", t.nrows, t.nrows == 1 ? "" : "s",
+				    t.truncated ? "; more rows exist: --max-rows N" : "");
 	}
+	if (capped && (json || csv))
+		fprintf(stderr, "tranche: more rows exist: tranche serve answers at most %d\n",
+			TR_CLIENT_QUERY_ROWS_MAX);
 	rc = cli_write(&out);
 out:
 	free(sql);
+	free(server);
 	tr_table_release(&t);
-	tr_wconn_close(conn);
 	tr_buf_release(&out);
 	cli_proj_close(&cp);
 	cli_list_release(&pos);
@@ -93,84 +127,18 @@ out:
 
 /* ---- wipe ---------------------------------------------------------------------------- */
 
-static int wipe_partitions(cli_proj *cp, size_t i, const tr_partitions *parts, const tr_keyset *ks,
-			   tr_wconn *conn, int64_t *rows, tr_error *err)
-{
-	const tr_asset *a = &cp->project->assets[i];
-	tr_keyset_iter it;
-	int64_t index;
-	int rc = 0;
-
-	tr_keyset_iter_init(&it, ks);
-	/* the slice's bounds meet TIMESTAMPTZ columns in the partitions' zone, as in loads */
-	rc = tr_wconn_set_timezone(conn, tr_asset_timezone(a), err);
-	while (!rc && tr_keyset_iter_next(&it, &index)) {
-		tr_partition_params pp;
-		int64_t deleted = 0;
-		tr_event ev = {0};
-
-		if ((rc = tr_partition_params_make(cp->project, i, parts, index, &pp, err)))
-			break;
-		rc = tr_wconn_wipe(conn, a->table, pp.slice, pp.params, pp.n, &deleted, err);
-		if (!rc) {
-			char msg[64];
-
-			snprintf(msg, sizeof(msg), "%lld row%s deleted", (long long)deleted,
-				 deleted == 1 ? "" : "s");
-			ev.ts = (int64_t)time(NULL) * 1000;
-			ev.type = "wipe";
-			ev.asset = a->name;
-			ev.partition = pp.key;
-			ev.message = msg;
-			rc = tr_storage_events_add(cp->storage, &ev, 1, err);
-			*rows += deleted;
-		}
-		tr_partition_params_release(&pp);
-	}
-	return rc;
-}
-
-/* Forgets every status row of the asset (after its table was dropped). */
-static int forget_all(cli_proj *cp, const tr_asset *a, tr_error *err)
-{
-	tr_pstatus *rows = NULL;
-	size_t n = 0;
-	int rc = tr_storage_partition_status(cp->storage, a->name, &rows, &n, err);
-	tr_event *evs = NULL;
-
-	if (rc || !n)
-		goto out;
-	evs = calloc(n, sizeof(*evs));
-	if (!evs) {
-		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t k = 0; k < n; k++) {
-		evs[k].ts = (int64_t)time(NULL) * 1000;
-		evs[k].type = "wipe";
-		evs[k].asset = a->name;
-		evs[k].partition = rows[k].partition;
-		evs[k].message = "table dropped";
-	}
-	rc = tr_storage_events_add(cp->storage, evs, n, err);
-out:
-	free(evs);
-	tr_pstatus_free(rows, n);
-	return rc;
-}
-
 int cmd_wipe(int argc, char **argv)
 {
 	cli_proj cp = {0};
 	cli_list pos = {0}, keys = {0};
-	const char *from = NULL, *to = NULL;
+	const char *from = NULL, *to = NULL, *token = NULL;
+	char *server = NULL;
 	int rc;
-	size_t i;
-	tr_partitions *parts = NULL;
-	tr_keyset ks = TR_KEYSET_INIT;
+	tr_wipe_request req;
+	tr_wipe_plan plan;
+	tr_wipe_report report;
 	tr_wconn *conn = NULL;
 	tr_error err = {0};
-	int64_t rows = 0;
 	const cli_opt opts[] = {
 		{"partition", 'p', OPT_LIST, "KEY", "a partition key, or a range FIRST...LAST (repeatable)", &keys},
 		{"from", 0, OPT_STRING, "KEY", "the first partition of a range", &from},
@@ -180,6 +148,9 @@ int cmd_wipe(int argc, char **argv)
 	};
 	const char *usage = "tranche wipe ASSET [--partition KEY | --from KEY --to KEY]";
 
+	memset(&req, 0, sizeof(req));
+	memset(&plan, 0, sizeof(plan));
+	memset(&report, 0, sizeof(report));
 	rc = cli_parse(argc, argv, opts, &pos, usage,
 		       "Deletes an asset's rows from the warehouse and forgets their status: the "
 		       "given partitions\n(their slice, found with partition_expr), or without "
@@ -197,61 +168,44 @@ int cmd_wipe(int argc, char **argv)
 	}
 	if ((rc = cli_proj_open(&cp, 0)))
 		goto out;
-	if (tr_project_find(cp.project, pos.items[0], &i, &err) ||
-	    tr_asset_partitions(cp.project, cp.storage, i, cp.now, &parts, &err)) {
+	req.asset = pos.items[0];
+	req.keys = keys.items;
+	req.n_keys = keys.n;
+	req.from = from;
+	req.to = to;
+	req.now = cp.now;
+	if (tr_wipe_plan_make(cp.project, cp.storage, &req, &plan, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if ((keys.n || from) && !parts) {
-		rc = cli_failf(EXIT_USAGE, "asset %s is not partitioned: wipe it whole (tranche wipe %s)",
-			       pos.items[0], pos.items[0]);
+	/* the request is valid: now open what it writes, or hand it to the server */
+	if ((rc = cli_server_find(&cp, "wiping", &server, &token)))
 		goto out;
-	}
-	if ((keys.n || from) && !cp.project->assets[i].n_partition_expr) {
-		rc = cli_failf(EXIT_USAGE,
-			       "asset %s has no partition_expr, so tranche cannot tell which rows "
-			       "belong to a partition: wipe it whole, or give it a partition_expr",
-			       pos.items[0]);
-		goto out;
-	}
-	if (keys.n)
-		rc = tr_partitions_keyset_from_keys(parts, keys.items, keys.n, &ks, &err);
-	else if (from)
-		rc = tr_partitions_keyset_from_range(parts, from, to, &ks, &err);
-	if (rc) {
-		/* as materialize says it: which asset's partitions the key was checked against */
-		tr_error_prefix(&err, "asset %s (%s partitions)", pos.items[0],
-				tr_partdef_type_name(cp.project->assets[i].partdef));
-		rc = cli_fail(&err);
-		goto out;
-	}
-	/* the request is valid: now open what it writes */
-	if ((rc = cli_proj_attach(&cp, CLI_PROJ_WAREHOUSE | CLI_PROJ_WRITE)))
-		goto out;
-	if ((rc = tr_warehouse_connect(cp.wh, &conn, &err))) {
-		rc = cli_fail(&err);
-		goto out;
-	}
-	if (keys.n || from) {
-		rc = wipe_partitions(&cp, i, parts, &ks, conn, &rows, &err);
-		if (!rc)
-			printf("wiped %lld partition%s of %s: %lld row%s deleted\n",
-			       (long long)tr_keyset_count(&ks), tr_keyset_count(&ks) == 1 ? "" : "s",
-			       pos.items[0], (long long)rows, rows == 1 ? "" : "s");
+	if (server) {
+		rc = tr_client_wipe(server, token, &req, &report, &err);
 	} else {
-		rc = tr_wconn_wipe(conn, cp.project->assets[i].table, NULL, NULL, 0, &rows, &err);
+		if ((rc = cli_proj_attach(&cp, CLI_PROJ_WAREHOUSE | CLI_PROJ_WRITE)))
+			goto out;
+		rc = tr_warehouse_connect(cp.wh, &conn, &err);
 		if (!rc)
-			rc = forget_all(&cp, &cp.project->assets[i], &err);
-		if (!rc)
-			printf("wiped %s: table %s dropped (%lld row%s)\n", pos.items[0],
-			       cp.project->assets[i].table, (long long)rows, rows == 1 ? "" : "s");
+			rc = tr_wipe_run(cp.project, cp.storage, conn, &plan, &report, &err);
 	}
-	if (rc)
+	if (rc) {
 		rc = cli_fail(&err);
+		goto out;
+	}
+	if (report.whole)
+		printf("wiped %s: table %s dropped (%lld row%s)\n", pos.items[0],
+		       cp.project->assets[plan.asset].table, (long long)report.rows,
+		       report.rows == 1 ? "" : "s");
+	else
+		printf("wiped %lld partition%s of %s: %lld row%s deleted\n",
+		       (long long)report.partitions, report.partitions == 1 ? "" : "s", pos.items[0],
+		       (long long)report.rows, report.rows == 1 ? "" : "s");
 out:
-	tr_keyset_release(&ks);
+	free(server);
 	tr_wconn_close(conn);
-	tr_partitions_free(parts);
+	tr_wipe_plan_release(&plan);
 	cli_proj_close(&cp);
 	cli_list_release(&pos);
 	cli_list_release(&keys);

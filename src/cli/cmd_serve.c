@@ -3,8 +3,8 @@
  * the JSON API (docs/api.md) over the project, until Ctrl-C or SIGTERM.
  *
  * The server is the library's (tranche/server.h); this file finds the
- * project, reads the options, prints where the server listens, and waits for
- * a signal: SIGINT and SIGTERM are blocked in every thread and taken by
+ * project, reads the options (--no-watch turns off the reload of changed
+ * project files), prints where the server listens, and waits for a signal: SIGINT and SIGTERM are blocked in every thread and taken by
  * sigwait here, so that the stop runs on this thread, in order: runs
  * canceled (as Ctrl-C cancels a materialize), streams ended, server.json
  * removed. A second signal during the stop ends the process at once (as a
@@ -48,7 +48,7 @@ int cmd_serve(int argc, char **argv)
 {
 	cli_proj cp = {0};
 	const char *host = NULL, *port_arg = NULL, *token = NULL;
-	int verbose = 0, rc, sig = 0;
+	int verbose = 0, no_watch = 0, rc, sig = 0;
 	size_t port = 3000;
 	tr_server_config cfg;
 	tr_server *s = NULL;
@@ -65,20 +65,25 @@ int cmd_serve(int argc, char **argv)
 		 "listen beyond loopback",
 		 &token},
 		{"verbose", 'v', OPT_FLAG, NULL, "log every request on stderr", &verbose},
+		{"no-watch", 0, OPT_FLAG, NULL,
+		 "do not reload the project when its files change (POST /api/reload still does)",
+		 &no_watch},
 		CLI_PROJ_OPTS(cp),
 		{NULL, 0, 0, NULL, NULL, NULL},
 	};
 	const char *slash;
 
 	rc = cli_parse(argc, argv, opts, NULL,
-		       "tranche serve [--host HOST] [--port PORT] [--token TOKEN] [-C DIR]",
+		       "tranche serve [--host HOST] [--port PORT] [--token TOKEN] [--no-watch] "
+		       "[-C DIR]",
 		       "Serves the web UI and the JSON API (docs/api.md) of the project until Ctrl-C:\n"
 		       "assets and the state of their partitions, runs and their events as they "
 		       "happen,\nbackfills, lineage. Runs asked for through it execute in this "
-		       "process, which owns\nthe warehouse while it runs: tranche materialize and "
-		       "tranche backfill submit to it\n(.tranche/server.json tells them where it "
-		       "is). Listens on 127.0.0.1 unless given\n--host with a --token. tranche dev is "
-		       "the same command.");
+		       "process, which owns\nthe warehouse while it runs: tranche materialize, "
+		       "backfill, query, wipe and adopt go\nthrough it (.tranche/server.json tells "
+		       "them where it is). Listens on 127.0.0.1\nunless given --host with a --token. "
+		       "Reloads the project when tranche.yaml or an SQL\nfile it reads changes "
+		       "(unless --no-watch). tranche dev is the same command.");
 	if (rc)
 		goto out;
 	if ((rc = cli_parse_count(port_arg, "--port", &port)))
@@ -102,6 +107,7 @@ int cmd_serve(int argc, char **argv)
 	cfg.now = cp.now_arg || (getenv("TRANCHE_NOW") && *getenv("TRANCHE_NOW")) ? cp.now : 0;
 	cfg.log = log_line;
 	cfg.verbose = verbose;
+	cfg.watch = !no_watch;
 	cli_proj_close(&cp); /* the server opens its own */
 
 	/* every thread the server starts inherits the blocked signals: they come to sigwait */

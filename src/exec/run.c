@@ -714,8 +714,12 @@ static void begin_cancel(struct exec *x)
 	interrupt_all(x); /* again each round: an interrupt between statements is forgotten */
 }
 
-/* The backfill's outcome so far; with_assets: the ranges too. */
-static int record_backfill(struct exec *x, const char *status, int with_assets, tr_error *err)
+/*
+ * The backfill's outcome so far: its counters and each asset's ranges, from
+ * the same key sets in one transaction, so that a reader never sees the
+ * totals ahead of the assets' counts (GET /api/backfills/ID while it runs).
+ */
+static int record_backfill(struct exec *x, const char *status, tr_error *err)
 {
 	tr_backfill b = {0};
 	tr_backfill_asset *as = NULL;
@@ -725,7 +729,7 @@ static int record_backfill(struct exec *x, const char *status, int with_assets, 
 
 	if (!x->backfill_id)
 		return 0;
-	if (with_assets && !(as = calloc(x->p->n_assets + 1, sizeof(*as))))
+	if (!(as = calloc(x->p->n_assets + 1, sizeof(*as))))
 		return tr_error_set(err, TR_ENOMEM, "out of memory");
 	for (size_t i = 0; i < x->p->n_assets && !rc; i++) {
 		struct plan_asset *pa = &x->pl.pa[i];
@@ -739,7 +743,7 @@ static int record_backfill(struct exec *x, const char *status, int with_assets, 
 		done += tr_keyset_count(&all);
 		failed += tr_keyset_count(&pa->failed);
 		skipped += tr_keyset_count(&pa->skipped);
-		if (!rc && with_assets) {
+		if (!rc) {
 			const tr_keyset *sets[3] = {&all, &pa->failed, &pa->skipped};
 
 			for (int k = 0; k < 3 && !rc; k++) {
@@ -849,7 +853,7 @@ static int start_run(struct exec *x, tr_error *err)
 	batch_add(&x->pending, x->run_id, "run_start", NULL, NULL);
 	rc = batch_flush(&x->pending, x->st, err);
 	if (!rc && x->backfill_id)
-		rc = record_backfill(x, "running", 0, err);
+		rc = record_backfill(x, "running", err);
 	if (!rc && x->req->on_start)
 		x->req->on_start(x->req->ctx, x->run_id, x->backfill_id);
 	return rc;
@@ -881,7 +885,7 @@ static int finish_run(struct exec *x, tr_error *err)
 									: "completed";
 		tr_error berr = {0};
 
-		if (record_backfill(x, bstatus, 1, &berr) && !rc) {
+		if (record_backfill(x, bstatus, &berr) && !rc) {
 			*err = berr;
 			rc = berr.code;
 		}
@@ -976,7 +980,7 @@ static int coordinate(struct exec *x, tr_error *err)
 		}
 		if (!rc && x->backfill_id && now - x->last_record_ms >= BACKFILL_PROGRESS_MS) {
 			x->last_record_ms = now;
-			rc = record_backfill(x, "running", 0, err);
+			rc = record_backfill(x, "running", err);
 		}
 	}
 	free(ended);
@@ -1091,7 +1095,7 @@ int tr_materialize(const tr_project *p, tr_storage *st, tr_warehouse *wh,
 	}
 	if (x.pl.n_steps == 0) {
 		if (x.backfill_id)
-			rc = record_backfill(&x, "completed", 1, err);
+			rc = record_backfill(&x, "completed", err);
 		goto out;
 	}
 	x.jobs = req->jobs > 0 ? (size_t)req->jobs : (size_t)cores();

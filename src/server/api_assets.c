@@ -641,15 +641,57 @@ static void json_buckets(tr_json *j, const int64_t *counts, int64_t cols, tr_buf
 	tr_json_raw(j, tr_buf_str(scratch));
 }
 
-/* from/to/cols of an axis of n partitions; 0, or -1 after answering 400. */
+/*
+ * An index parameter of the grid (from, to, rows_from, rows_to): a whole
+ * number >= 0 (absent: def); n is the size of its axis, for the message.
+ * 0, or -1 after answering 400.
+ */
+static int index_param(srv_ctx *c, const char *key, int64_t def, int64_t n, const char *unit,
+		       int64_t *out)
+{
+	const char *v = srv_query(c, key);
+	char *end = NULL;
+	long long x;
+	char quoted[96];
+
+	*out = def;
+	if (!v)
+		return 0;
+	x = strtoll(v, &end, 10);
+	if (!*v || *end || *v == ' ' || *v == '+' || x < 0 || x >= INT64_MAX) {
+		srv_fail(c, 400, "bad_request",
+			 "query parameter %s: \"%s\" is not an index (a whole number from 0; "
+			 "there are %lld %s, 0 to %lld, and a larger end means the last)",
+			 key, tr_error_quote(quoted, sizeof(quoted), v, strlen(v)), (long long)n,
+			 unit, (long long)(n - 1));
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+/*
+ * from/to/cols of an axis of n partitions; 0, or -1 after answering 400.
+ * A `to` past the end is taken as the end, as a slice does (the axis grows
+ * with time: a client may ask for more than there is); a `from` after `to`
+ * (so a `from` past the end too), a negative or non-numeric index is a 400.
+ */
 static int axis(srv_ctx *c, int64_t n, int64_t *from, int64_t *to, int64_t *cols, int64_t *bs)
 {
 	int64_t want;
 
-	if (srv_query_int(c, "from", 0, 0, n > 0 ? n - 1 : 0, from) ||
-	    srv_query_int(c, "to", n - 1, n > 0 ? 0 : -1, n - 1, to) ||
+	if (index_param(c, "from", 0, n, "partitions", from) ||
+	    index_param(c, "to", n - 1, n, "partitions", to) ||
 	    srv_query_int(c, "cols", COLS_DEFAULT, 1, COLS_MAX, &want))
 		return -1;
+	if (*to > n - 1)
+		*to = n - 1;
+	if (n > 0 && *from > n - 1) {
+		srv_fail(c, 400, "bad_request", "query parameter from: %lld is past the end (the "
+						"axis has %lld partitions: indexes 0 to %lld)",
+			 (long long)*from, (long long)n, (long long)(n - 1));
+		return -1;
+	}
 	if (n > 0 && *from > *to) {
 		srv_fail(c, 400, "bad_request", "query parameters from (%lld) and to (%lld): from "
 						"must not be after to",
@@ -689,7 +731,34 @@ static void labels_json(tr_json *j, const tr_partitions *parts, int64_t from, in
 	tr_json_array_end(j);
 }
 
-static void grid_strip(srv_ctx *c, const tr_partitions *parts, const tr_asset_state *s)
+/*
+ * bucket_keys: the first and last key of each of the cols buckets of an axis
+ * from..to, [[first, last], ...] (both "" for an unpartitioned asset): what a
+ * tooltip shows, without asking again. Keys formatted: 2 per bucket.
+ */
+static void bucket_keys_json(tr_json *j, const tr_partitions *parts, int64_t from, int64_t to,
+			     int64_t cols, int64_t bs)
+{
+	tr_json_key(j, "bucket_keys");
+	tr_json_array_begin(j);
+	for (int64_t col = 0; col < cols; col++) {
+		int64_t a = from + col * bs, b = a + bs - 1 < to ? a + bs - 1 : to;
+
+		tr_json_array_begin(j);
+		if (parts) {
+			json_key_at(j, parts, a);
+			json_key_at(j, parts, b);
+		} else {
+			tr_json_string(j, "");
+			tr_json_string(j, "");
+		}
+		tr_json_array_end(j);
+	}
+	tr_json_array_end(j);
+}
+
+static void grid_strip(srv_ctx *c, const tr_partitions *parts, const tr_asset_state *s,
+		       int with_keys)
 {
 	int64_t from, to, cols, bs;
 	int64_t *counts;
@@ -730,6 +799,8 @@ static void grid_strip(srv_ctx *c, const tr_partitions *parts, const tr_asset_st
 	tr_json_key(&j, "buckets");
 	json_buckets(&j, counts, cols, &scratch);
 	labels_json(&j, parts, from, cols, bs);
+	if (with_keys)
+		bucket_keys_json(&j, parts, from, to, cols, bs);
 	tr_json_object_end(&j);
 	tr_buf_addc(&c->rs->body, '\n');
 	if (tr_buf_failed(&scratch))
@@ -745,11 +816,12 @@ static void grid_strip(srv_ctx *c, const tr_partitions *parts, const tr_asset_st
  * column dimension's index, p the dimensions before it, q those after:
  * row = p * Q + q.
  */
-static void grid_multi(srv_ctx *c, const tr_partitions *parts, const tr_asset_state *s)
+static void grid_multi(srv_ctx *c, const tr_partitions *parts, const tr_asset_state *s,
+		       int with_keys)
 {
 	const tr_partdef *def = tr_partitions_def(parts);
 	size_t nd = tr_partdef_dimension_count(def), cd = nd - 1;
-	int64_t T, P = 1, Q = 1, R, from, to, cols, bs, rows_from, rows_to, nrows;
+	int64_t T, P = 1, Q = 1, R, from, to, cols, bs, rows_from, rows_to, rows_to_def, nrows;
 	int64_t *cells = NULL, dix[16];
 	tr_buf scratch = TR_BUF_INIT;
 	tr_json j;
@@ -774,11 +846,20 @@ static void grid_multi(srv_ctx *c, const tr_partitions *parts, const tr_asset_st
 	}
 	R = P * Q;
 	if (axis(c, T, &from, &to, &cols, &bs) ||
-	    srv_query_int(c, "rows_from", 0, 0, R > 0 ? R - 1 : 0, &rows_from) ||
-	    srv_query_int(c, "rows_to", (rows_from + ROWS_MAX - 1 < R - 1 ? rows_from + ROWS_MAX - 1
-									  : R - 1),
-			  R > 0 ? 0 : -1, R - 1, &rows_to))
+	    index_param(c, "rows_from", 0, R, "rows", &rows_from))
 		return;
+	/* a page of ROWS_MAX rows, or to the last; rows_to past the last is the last */
+	rows_to_def = rows_from < R - ROWS_MAX ? rows_from + ROWS_MAX - 1 : R - 1;
+	if (index_param(c, "rows_to", rows_to_def, R, "rows", &rows_to))
+		return;
+	if (rows_to > R - 1)
+		rows_to = R - 1;
+	if (R > 0 && rows_from > R - 1) {
+		srv_fail(c, 400, "bad_request", "query parameter rows_from: %lld is past the end "
+						"(the grid has %lld rows: 0 to %lld)",
+			 (long long)rows_from, (long long)R, (long long)(R - 1));
+		return;
+	}
 	if (R > 0 && rows_to < rows_from) {
 		srv_fail(c, 400, "bad_request", "query parameters rows_from (%lld) and rows_to (%lld): "
 						"rows_from must not be after rows_to",
@@ -894,6 +975,8 @@ static void grid_multi(srv_ctx *c, const tr_partitions *parts, const tr_asset_st
 		json_buckets(&j, cells + row * cols * N_STATES, cols, &scratch);
 	tr_json_array_end(&j);
 	labels_json(&j, tr_partitions_dimension(parts, cd), from, cols, bs);
+	if (with_keys)
+		bucket_keys_json(&j, tr_partitions_dimension(parts, cd), from, to, cols, bs);
 	tr_json_object_end(&j);
 	tr_buf_addc(&c->rs->body, '\n');
 	if (tr_buf_failed(&scratch))
@@ -904,15 +987,17 @@ static void grid_multi(srv_ctx *c, const tr_partitions *parts, const tr_asset_st
 
 void api_asset_grid(srv_ctx *c)
 {
-	static const char *const known[] = {"from", "to", "cols", "rows_from", "rows_to", "kind",
-					    NULL};
+	static const char *const known[] = {"from",    "to",   "cols",        "rows_from",
+					    "rows_to", "kind", "bucket_keys", NULL};
 	const char *kind = srv_query(c, "kind");
 	tr_partitions *parts = NULL;
 	tr_asset_state s;
+	int64_t with_keys;
 	size_t i;
 	int multi;
 
-	if (srv_query_only(c, known) || srv_asset_param(c, &i))
+	if (srv_query_only(c, known) || srv_query_int(c, "bucket_keys", 0, 0, 1, &with_keys) ||
+	    srv_asset_param(c, &i))
 		return;
 	if (kind && strcmp(kind, "strip") && strcmp(kind, "grid")) {
 		srv_fail(c, 400, "bad_request", "query parameter kind: \"%.40s\" (valid: strip, grid)",
@@ -927,9 +1012,9 @@ void api_asset_grid(srv_ctx *c)
 			 srv_project(c)->assets[i].name,
 			 parts ? tr_partdef_type_name(tr_partitions_def(parts)) : "unpartitioned");
 	else if (multi && !(kind && !strcmp(kind, "strip")))
-		grid_multi(c, parts, &s);
+		grid_multi(c, parts, &s, (int)with_keys);
 	else
-		grid_strip(c, parts, &s);
+		grid_strip(c, parts, &s, (int)with_keys);
 	tr_asset_state_release(&s);
 	tr_partitions_free(parts);
 }

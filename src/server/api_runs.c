@@ -3,6 +3,11 @@
  * events (lists, detail, streams, cancel), backfills (list, detail, create,
  * cancel, resume) and materialize. Shapes: docs/api.md; backfills as
  * `tranche backfills --json` and `tranche backfill show ID --json` print them.
+ *
+ * Bounds: a run's detail lists a page of its steps and a timeline summed up
+ * per asset (its size grows with assets, not steps); a stream replays at most
+ * REPLAY_MAX past events. Cancels of this server's runs answer once the run
+ * has let go of its partitions.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +20,16 @@
 
 #define RUNS_LIMIT_MAX 1000
 #define EVENTS_LIMIT_MAX 5000
-#define RUN_EVENTS_READ 50000 /* events read for a run's steps */
-#define RUN_STEPS_MAX 5000
+#define RUN_EVENTS_PAGE 10000    /* a run's events read at once for its steps */
+#define RUN_EVENTS_MAX 3000000   /* ...and at most, for one answer (1M steps) */
+#define STEPS_LIMIT_DEFAULT 500  /* steps listed by GET /api/runs/ID */
+#define STEPS_LIMIT_MAX 5000
+#define STEPS_OFFSET_MAX ((int64_t)1 << 40)
+#define TIMELINE_BUCKETS_DEFAULT 50
+#define TIMELINE_BUCKETS_MAX 500
+#define REPLAY_DEFAULT 1000 /* events a stream sends of the past */
+#define REPLAY_MAX 10000
+#define CANCEL_WAIT_MS 10000 /* a cancel waits this long for the run to let go */
 #define KEYS_MAX 100000
 
 /* ---- the server ---------------------------------------------------------------------------- */
@@ -125,6 +138,8 @@ void api_runs(srv_ctx *c)
 	tr_json_key(&j, "runs");
 	tr_json_array_begin(&j);
 	for (size_t k = 0; k < n; k++) {
+		if (!strcmp(runs[k].status, "started"))
+			srv_job_live_counters(c->s, &runs[k]);
 		tr_json_object_begin(&j);
 		srv_json_run(&j, &runs[k]);
 		tr_json_object_end(&j);
@@ -159,140 +174,409 @@ static int get_run(srv_ctx *c, tr_run *run)
 	return 0;
 }
 
-/* One step of a run's timeline: an asset partition and what its events said. */
+/*
+ * A run's steps, from its events: one per asset partition, in the order they
+ * first appear. All the run's events are read, in pages, so that the counts
+ * and the timeline cover every step however big the run; what an answer
+ * lists of them is a page (steps_offset, steps_limit), and only the page's
+ * steps keep their error message.
+ */
+enum { SS_PENDING, SS_RUNNING, SS_SUCCESS, SS_FAILED, SS_SKIPPED, SS_CANCELED, N_SS };
+static const char *const step_states[N_SS] = {"pending", "running", "success",
+					      "failed",  "skipped", "canceled"};
+
 struct step_row {
-	const char *asset, *partition; /* into the events */
-	const char *state;
+	size_t asset; /* index into run_steps.assets */
+	size_t key;   /* offset of the partition key in run_steps.keys */
 	int64_t start_ts, end_ts, row_count;
-	const char *error;
+	char *error; /* the page's steps only */
 	int attempts;
+	int state;
 };
 
-static uint64_t step_hash(const char *asset, const char *partition)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
+struct run_steps {
+	struct step_row *rows;
+	size_t n, cap;
+	size_t *table; /* open addressing: index + 1 into rows, 0 empty */
+	size_t slots;
+	char **assets;
+	size_t n_assets, last_asset;
+	tr_buf keys; /* the partition keys, each ended by a NUL */
+	size_t page_from, page_to; /* the rows [page_from, page_to) keep their errors */
+};
 
-	for (const char *p = asset; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	h = (h ^ 0x1f) * 0x100000001b3ULL;
-	for (const char *p = partition; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	return h;
+static void run_steps_release(struct run_steps *rs)
+{
+	for (size_t k = 0; k < rs->n; k++)
+		free(rs->rows[k].error);
+	free(rs->rows);
+	free(rs->table);
+	for (size_t k = 0; k < rs->n_assets; k++)
+		free(rs->assets[k]);
+	free(rs->assets);
+	tr_buf_release(&rs->keys);
 }
 
-void api_run(srv_ctx *c)
+static uint64_t step_hash(size_t asset, const char *partition)
 {
-	static const char *const known[] = {NULL};
-	tr_run run;
-	tr_event_rec *evs = NULL;
-	size_t n = 0, n_steps = 0, slots = 2 * RUN_STEPS_MAX + 1;
-	struct step_row *steps = NULL;
-	size_t *table = NULL; /* open addressing: index + 1 into steps, 0 empty */
-	int truncated = 0;
-	tr_error err = {0};
-	tr_json j;
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)asset;
 
-	if (srv_query_only(c, known) || get_run(c, &run))
-		return;
-	if (tr_storage_events_list(c->st, run.id, NULL, 0, RUN_EVENTS_READ, &evs, &n, &err)) {
-		srv_fail_err(c, &err);
-		goto out;
-	}
-	truncated = n == RUN_EVENTS_READ;
-	steps = calloc(RUN_STEPS_MAX, sizeof(*steps));
-	table = calloc(slots, sizeof(*table));
-	if (!steps || !table) {
-		srv_fail(c, 500, "internal", "out of memory");
-		goto out;
-	}
-	for (size_t k = 0; k < n; k++) {
-		const tr_event_rec *e = &evs[k];
-		struct step_row *row = NULL;
-		size_t slot;
+	for (const char *p = partition; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return h * 0x9e3779b97f4a7c15ULL;
+}
 
-		if (!e->asset || !e->partition)
-			continue;
-		if (strcmp(e->type, "step_start") && strcmp(e->type, "step_success") &&
-		    strcmp(e->type, "step_failure") && strcmp(e->type, "step_skipped") &&
-		    strcmp(e->type, "step_retry") && strcmp(e->type, "materialization"))
-			continue;
-		slot = step_hash(e->asset, e->partition) % slots;
-		while (table[slot]) {
-			struct step_row *r = &steps[table[slot] - 1];
+static const char *step_key(const struct run_steps *rs, const struct step_row *r)
+{
+	return rs->keys.data + r->key;
+}
 
-			if (!strcmp(r->asset, e->asset) && !strcmp(r->partition, e->partition)) {
-				row = r;
-				break;
-			}
+/* The index of asset name among the run's, added when new; SIZE_MAX: out of memory. */
+static size_t step_asset(struct run_steps *rs, const char *name)
+{
+	char **grown;
+
+	if (rs->n_assets && !strcmp(rs->assets[rs->last_asset], name))
+		return rs->last_asset;
+	for (size_t k = 0; k < rs->n_assets; k++)
+		if (!strcmp(rs->assets[k], name))
+			return rs->last_asset = k;
+	grown = realloc(rs->assets, (rs->n_assets + 1) * sizeof(*grown));
+	if (!grown)
+		return SIZE_MAX;
+	rs->assets = grown;
+	if (!(rs->assets[rs->n_assets] = strdup(name)))
+		return SIZE_MAX;
+	return rs->last_asset = rs->n_assets++;
+}
+
+/* Doubles the hash table (and fills it again); 0 or TR_ENOMEM. */
+static int steps_rehash(struct run_steps *rs)
+{
+	size_t slots = rs->slots ? rs->slots * 2 : 1024;
+	size_t *table = calloc(slots, sizeof(*table));
+
+	if (!table)
+		return TR_ENOMEM;
+	for (size_t k = 0; k < rs->n; k++) {
+		size_t slot = step_hash(rs->rows[k].asset, step_key(rs, &rs->rows[k])) % slots;
+
+		while (table[slot])
 			slot = (slot + 1) % slots;
-		}
-		if (!row) {
-			if (n_steps == RUN_STEPS_MAX) {
-				truncated = 1;
-				continue;
-			}
-			row = &steps[n_steps++];
-			table[slot] = n_steps;
-			row->asset = e->asset;
-			row->partition = e->partition;
-			row->state = "pending";
-		}
-		if (!strcmp(e->type, "step_start")) {
-			row->state = "running";
-			row->start_ts = e->ts;
-			row->attempts++;
-		} else if (!strcmp(e->type, "step_success")) {
-			row->state = "success";
-			row->end_ts = e->ts;
-			row->error = NULL;
-		} else if (!strcmp(e->type, "step_failure")) {
-			row->state = "failed";
-			row->end_ts = e->ts;
-			row->error = e->message;
-		} else if (!strcmp(e->type, "step_skipped")) {
-			row->state = "skipped";
-			row->end_ts = e->ts;
-			row->error = e->message;
-		} else if (!strcmp(e->type, "step_retry")) {
-			row->error = e->message;
-			row->attempts++;
-		} else if (e->data) {
+		table[slot] = k + 1;
+	}
+	free(rs->table);
+	rs->table = table;
+	rs->slots = slots;
+	return 0;
+}
+
+/* The step of an event's asset partition, added when new; NULL: out of memory. */
+static struct step_row *step_find(struct run_steps *rs, const char *asset, const char *partition)
+{
+	size_t a = step_asset(rs, asset), slot;
+	struct step_row *row;
+
+	if (a == SIZE_MAX)
+		return NULL;
+	if (2 * (rs->n + 1) > rs->slots && steps_rehash(rs))
+		return NULL;
+	for (slot = step_hash(a, partition) % rs->slots; rs->table[slot];
+	     slot = (slot + 1) % rs->slots) {
+		row = &rs->rows[rs->table[slot] - 1];
+		if (row->asset == a && !strcmp(step_key(rs, row), partition))
+			return row;
+	}
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 256;
+		struct step_row *grown = realloc(rs->rows, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		rs->rows = grown;
+		rs->cap = cap;
+	}
+	row = &rs->rows[rs->n];
+	memset(row, 0, sizeof(*row));
+	row->asset = a;
+	row->key = rs->keys.len;
+	tr_buf_add(&rs->keys, partition, strlen(partition) + 1);
+	if (tr_buf_failed(&rs->keys))
+		return NULL;
+	row->state = SS_PENDING;
+	rs->table[slot] = ++rs->n;
+	return row;
+}
+
+static void step_error(struct run_steps *rs, struct step_row *row, const char *message)
+{
+	size_t k = (size_t)(row - rs->rows);
+
+	free(row->error);
+	row->error = NULL;
+	if (message && k >= rs->page_from && k < rs->page_to)
+		row->error = strdup(message);
+}
+
+/* What one event says of its step; 0 or TR_ENOMEM. */
+static int steps_add(struct run_steps *rs, const tr_event_rec *e)
+{
+	static const char *const types[] = {"step_start",   "step_success", "step_failure",
+					    "step_skipped", "step_retry",   "materialization"};
+	struct step_row *row;
+	size_t t = 0;
+
+	if (!e->asset || !e->partition || !e->type)
+		return 0;
+	while (t < sizeof(types) / sizeof(types[0]) && strcmp(e->type, types[t]))
+		t++;
+	if (t == sizeof(types) / sizeof(types[0]))
+		return 0;
+	if (!(row = step_find(rs, e->asset, e->partition)))
+		return TR_ENOMEM;
+	switch (t) {
+	case 0:
+		row->state = SS_RUNNING;
+		row->start_ts = e->ts;
+		row->attempts++;
+		break;
+	case 1:
+		row->state = SS_SUCCESS;
+		row->end_ts = e->ts;
+		step_error(rs, row, NULL);
+		break;
+	case 2:
+	case 3:
+		row->state = t == 2 ? SS_FAILED : SS_SKIPPED;
+		row->end_ts = e->ts;
+		step_error(rs, row, e->message);
+		break;
+	case 4:
+		step_error(rs, row, e->message);
+		row->attempts++;
+		break;
+	default:
+		if (e->data) {
 			const char *rc = strstr(e->data, "\"row_count\":");
 
 			if (rc)
 				row->row_count = strtoll(rc + 12, NULL, 10);
 		}
 	}
+	return 0;
+}
+
+/* Reads every event of run into rs (at most RUN_EVENTS_MAX: *truncated); 0 or an error. */
+static int steps_read(tr_storage *st, const tr_run *run, struct run_steps *rs, int *truncated,
+		      tr_error *err)
+{
+	int64_t after = 0, read = 0;
+	int rc = 0;
+
+	*truncated = 0;
+	for (;;) {
+		tr_event_rec *evs = NULL;
+		size_t n = 0;
+
+		if ((rc = tr_storage_events_list(st, run->id, NULL, after, RUN_EVENTS_PAGE, &evs, &n,
+						 err)))
+			return rc;
+		for (size_t k = 0; k < n && !rc; k++)
+			rc = steps_add(rs, &evs[k]);
+		if (n)
+			after = evs[n - 1].id;
+		tr_event_recs_free(evs, n);
+		if (rc)
+			return tr_error_set(err, TR_ENOMEM, "out of memory reading the run's steps");
+		read += (int64_t)n;
+		if (n < RUN_EVENTS_PAGE)
+			break;
+		if (read >= RUN_EVENTS_MAX) {
+			*truncated = 1;
+			break;
+		}
+	}
+	/* the run ended with these steps unfinished */
+	if (strcmp(run->status, "started"))
+		for (size_t k = 0; k < rs->n; k++)
+			if (rs->rows[k].state == SS_RUNNING)
+				rs->rows[k].state = SS_CANCELED;
+	return 0;
+}
+
+/*
+ * The timeline of every step, summed up per asset: what a UI draws for a run
+ * too big to draw step by step. Over [start_ts, end_ts] (the first step's
+ * start to the last one's end, or now while the run goes on) cut in `buckets`
+ * slices of bucket_ms, each asset says how many of its steps ended in each
+ * slice: [succeeded, failed, skipped].
+ */
+static void timeline_json(tr_json *j, const struct run_steps *rs, const tr_run *run,
+			  int64_t buckets)
+{
+	int64_t t0 = INT64_MAX, t1 = 0, bucket_ms;
+	int running = !strcmp(run->status, "started");
+	int64_t(*hist)[3] = NULL;
+	int64_t(*counts)[N_SS] = NULL;
+	int64_t *first = NULL, *last = NULL, *rows = NULL;
+	size_t na = rs->n_assets;
+
+	for (size_t k = 0; k < rs->n; k++) {
+		const struct step_row *r = &rs->rows[k];
+
+		if (r->start_ts && r->start_ts < t0)
+			t0 = r->start_ts;
+		if (r->end_ts && r->end_ts > t1)
+			t1 = r->end_ts;
+		if (r->end_ts && r->end_ts < t0)
+			t0 = r->end_ts;
+	}
+	if (running && t0 != INT64_MAX && srv_wall_ms() > t1)
+		t1 = srv_wall_ms();
+	if (t0 == INT64_MAX)
+		t0 = t1 = 0;
+	if (t1 < t0)
+		t1 = t0;
+	bucket_ms = (t1 - t0 + 1 + buckets - 1) / buckets;
+	if (bucket_ms < 1)
+		bucket_ms = 1;
+	hist = calloc((na ? na : 1) * (size_t)buckets, sizeof(*hist));
+	counts = calloc(na ? na : 1, sizeof(*counts));
+	first = calloc(na ? na : 1, sizeof(*first));
+	last = calloc(na ? na : 1, sizeof(*last));
+	rows = calloc(na ? na : 1, sizeof(*rows));
+	tr_json_key(j, "timeline");
+	if (!hist || !counts || !first || !last || !rows) {
+		tr_json_null(j);
+		goto out;
+	}
+	for (size_t k = 0; k < rs->n; k++) {
+		const struct step_row *r = &rs->rows[k];
+		size_t a = r->asset;
+
+		counts[a][r->state]++;
+		rows[a] += r->row_count;
+		if (r->start_ts && (!first[a] || r->start_ts < first[a]))
+			first[a] = r->start_ts;
+		if (r->end_ts && r->end_ts > last[a])
+			last[a] = r->end_ts;
+		if (r->end_ts && (r->state == SS_SUCCESS || r->state == SS_FAILED ||
+				  r->state == SS_SKIPPED)) {
+			int64_t b = (r->end_ts - t0) / bucket_ms;
+
+			if (b < 0)
+				b = 0;
+			if (b >= buckets)
+				b = buckets - 1;
+			hist[a * (size_t)buckets + (size_t)b][r->state == SS_SUCCESS  ? 0
+							      : r->state == SS_FAILED ? 1
+										  : 2]++;
+		}
+	}
+	tr_json_object_begin(j);
+	tr_json_kv_int_or_null(j, "start_ts", t0);
+	tr_json_kv_int_or_null(j, "end_ts", t1);
+	tr_json_kv_int(j, "buckets", buckets);
+	tr_json_kv_int(j, "bucket_ms", bucket_ms);
+	tr_json_key(j, "assets");
+	tr_json_array_begin(j);
+	for (size_t a = 0; a < na; a++) {
+		int64_t steps = 0;
+
+		for (int k = 0; k < N_SS; k++)
+			steps += counts[a][k];
+		tr_json_object_begin(j);
+		tr_json_kv_string(j, "asset", rs->assets[a]);
+		tr_json_kv_int(j, "steps", steps);
+		for (int k = 0; k < N_SS; k++)
+			tr_json_kv_int(j, step_states[k], counts[a][k]);
+		tr_json_kv_int_or_null(j, "first_start_ts", first[a]);
+		tr_json_kv_int_or_null(j, "last_end_ts", last[a]);
+		tr_json_kv_int(j, "row_count", rows[a]);
+		tr_json_key(j, "ended");
+		tr_json_array_begin(j);
+		for (int64_t b = 0; b < buckets; b++) {
+			const int64_t *h = hist[a * (size_t)buckets + (size_t)b];
+
+			tr_json_array_begin(j);
+			for (int k = 0; k < 3; k++)
+				tr_json_int(j, h[k]);
+			tr_json_array_end(j);
+		}
+		tr_json_array_end(j);
+		tr_json_object_end(j);
+	}
+	tr_json_array_end(j);
+	tr_json_object_end(j);
+out:
+	free(hist);
+	free(counts);
+	free(first);
+	free(last);
+	free(rows);
+}
+
+void api_run(srv_ctx *c)
+{
+	static const char *const known[] = {"steps_offset", "steps_limit", "timeline_buckets",
+					    NULL};
+	tr_run run;
+	struct run_steps rs;
+	int64_t offset, limit, buckets;
+	int events_truncated = 0;
+	size_t shown = 0;
+	tr_error err = {0};
+	tr_json j;
+
+	memset(&rs, 0, sizeof(rs));
+	tr_buf_init(&rs.keys, 0);
+	if (srv_query_only(c, known) ||
+	    srv_query_int(c, "steps_offset", 0, 0, STEPS_OFFSET_MAX, &offset) ||
+	    srv_query_int(c, "steps_limit", STEPS_LIMIT_DEFAULT, 0, STEPS_LIMIT_MAX, &limit) ||
+	    srv_query_int(c, "timeline_buckets", TIMELINE_BUCKETS_DEFAULT, 1, TIMELINE_BUCKETS_MAX,
+			  &buckets) ||
+	    get_run(c, &run))
+		return;
+	rs.page_from = (size_t)offset;
+	rs.page_to = (size_t)(offset + limit);
+	if (steps_read(c->st, &run, &rs, &events_truncated, &err)) {
+		srv_fail_err(c, &err);
+		goto out;
+	}
+	/* the run's row has its counters once it ends; while this server runs it, its progress */
+	if (!strcmp(run.status, "started"))
+		srv_job_live_counters(c->s, &run);
 	srv_json_begin(c, &j, 200);
 	tr_json_object_begin(&j);
 	srv_json_run(&j, &run);
 	tr_json_key(&j, "steps");
 	tr_json_array_begin(&j);
-	for (size_t k = 0; k < n_steps; k++) {
-		const struct step_row *r = &steps[k];
-		const char *state = r->state;
+	for (size_t k = rs.page_from; k < rs.n && k < rs.page_to; k++) {
+		const struct step_row *r = &rs.rows[k];
 
-		if (!strcmp(state, "running") && strcmp(run.status, "started"))
-			state = "canceled"; /* the run ended with the step unfinished */
 		tr_json_object_begin(&j);
-		tr_json_kv_string(&j, "asset", r->asset);
-		tr_json_kv_string(&j, "partition", r->partition);
-		tr_json_kv_string(&j, "state", state);
+		tr_json_kv_string(&j, "asset", rs.assets[r->asset]);
+		tr_json_kv_string(&j, "partition", step_key(&rs, r));
+		tr_json_kv_string(&j, "state", step_states[r->state]);
 		tr_json_kv_int_or_null(&j, "start_ts", r->start_ts);
 		tr_json_kv_int_or_null(&j, "end_ts", r->end_ts);
 		tr_json_kv_string(&j, "error", r->error);
 		if (r->row_count)
 			tr_json_kv_int(&j, "row_count", r->row_count);
 		tr_json_object_end(&j);
+		shown++;
 	}
 	tr_json_array_end(&j);
-	tr_json_kv_bool(&j, "steps_truncated", truncated);
+	tr_json_kv_int(&j, "steps_count", (int64_t)rs.n);
+	tr_json_kv_int(&j, "steps_offset", offset);
+	tr_json_kv_int(&j, "steps_limit", limit);
+	tr_json_kv_bool(&j, "steps_truncated", shown < rs.n);
+	tr_json_kv_bool(&j, "events_truncated", events_truncated);
+	timeline_json(&j, &rs, &run, buckets);
 	tr_json_object_end(&j);
 	tr_buf_addc(&c->rs->body, '\n');
 out:
-	free(steps);
-	free(table);
-	tr_event_recs_free(evs, n);
+	run_steps_release(&rs);
 	tr_run_release(&run);
 }
 
@@ -360,6 +644,7 @@ static int stream_after(srv_ctx *c, int64_t def, int64_t *after)
 static void open_stream(srv_ctx *c, int64_t run_id, int64_t after)
 {
 	const char *progress = srv_query(c, "progress");
+	int64_t replay;
 	tr_error err = {0};
 
 	if (progress && strcmp(progress, "live") && strcmp(progress, "all")) {
@@ -368,8 +653,10 @@ static void open_stream(srv_ctx *c, int64_t run_id, int64_t after)
 			 progress);
 		return;
 	}
+	if (srv_query_int(c, "replay", REPLAY_DEFAULT, 0, REPLAY_MAX, &replay))
+		return;
 	if (srv_stream_new(c->s, run_id, after, progress && !strcmp(progress, "all"),
-			   &c->rs->stream, &err)) {
+			   (size_t)replay, &c->rs->stream, &err)) {
 		srv_fail_err(c, &err);
 		return;
 	}
@@ -379,7 +666,7 @@ static void open_stream(srv_ctx *c, int64_t run_id, int64_t after)
 
 void api_run_stream(srv_ctx *c)
 {
-	static const char *const known[] = {"after", "progress", NULL};
+	static const char *const known[] = {"after", "progress", "replay", NULL};
 	tr_run run;
 	int64_t after;
 
@@ -392,7 +679,7 @@ void api_run_stream(srv_ctx *c)
 
 void api_stream(srv_ctx *c)
 {
-	static const char *const known[] = {"after", NULL};
+	static const char *const known[] = {"after", "replay", NULL};
 	tr_event_rec *last = NULL;
 	size_t n = 0;
 	tr_storage *st;
@@ -428,7 +715,19 @@ void api_run_cancel(srv_ctx *c)
 			 (long long)run.id, run.status);
 		goto out;
 	}
-	if (!srv_job_cancel(c->s, run.id, 0)) {
+	if (srv_job_cancel(c->s, run.id, 0)) {
+		/* ours: answer once it has let go of its partitions (a launch right after must
+		   not meet it), unless that takes long */
+		tr_run ended;
+
+		memset(&ended, 0, sizeof(ended));
+		if (srv_job_wait_canceled(c->s, run.id, 0, CANCEL_WAIT_MS) &&
+		    !tr_storage_run_get(c->st, run.id, &ended, NULL) && strcmp(ended.status, "started"))
+			status = bstatus = strdup(ended.status);
+		tr_run_release(&ended);
+		if (!status)
+			status = "canceling";
+	} else {
 		if (!run.backfill_id) {
 			srv_fail(c, 409, "conflict",
 				 "run %lld is run by another process (pid %lld on %s), not by this "
@@ -774,6 +1073,14 @@ void api_backfill_resume(srv_ctx *c)
 
 	if (launch_from_body(c, &l, &keys, 1, &who) || get_backfill(c, &b, NULL, NULL))
 		goto out;
+	if ((!strcmp(b.status, "running") || !strcmp(b.status, "canceling")) &&
+	    srv_job_running_backfill(c->s, b.id) &&
+	    srv_job_wait_canceled(c->s, 0, b.id, CANCEL_WAIT_MS)) {
+		/* our run of it was asked to stop and now has: its row says how it ended */
+		tr_backfill_release(&b);
+		if (get_backfill(c, &b, NULL, NULL))
+			goto out;
+	}
 	if (!strcmp(b.status, "running") || !strcmp(b.status, "canceling") ||
 	    srv_job_running_backfill(c->s, b.id)) {
 		srv_fail(c, 409, "conflict",
@@ -806,7 +1113,17 @@ void api_backfill_cancel(srv_ctx *c)
 		srv_fail(c, 409, "conflict", "%s", err.msg);
 		goto out;
 	}
-	srv_job_cancel(c->s, 0, b.id); /* ours: at once, without waiting for the poll */
+	/* ours: at once, without waiting for the poll; answered once the run has let go of
+	   its partitions (a resume right after must not meet it), unless that takes long */
+	if (srv_job_cancel(c->s, 0, b.id) &&
+	    srv_job_wait_canceled(c->s, 0, b.id, CANCEL_WAIT_MS)) {
+		char *now = NULL;
+
+		if (!tr_storage_backfill_status(c->st, b.id, &now, NULL) && now) {
+			free(status);
+			status = now;
+		}
+	}
 	srv_json_begin(c, &j, 200);
 	tr_json_object_begin(&j);
 	tr_json_kv_bool(&j, "ok", 1);

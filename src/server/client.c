@@ -1,8 +1,10 @@
 /*
  * client.c — the CLI's side of `tranche serve` (tranche/server.h): finding
- * the server advertised for a project, and running a materialize or backfill
+ * the server advertised for a project, running a materialize or backfill
  * through it with libcurl, following the run's event stream so that the
- * command shows the same progress and summary as a local run.
+ * command shows the same progress and summary as a local run, and the
+ * warehouse commands (query, wipe, adopt), one request each, whose answers
+ * come back as the structures the local commands print from.
  *
  * The stream is read as Server-Sent Events: lines "event: X" and "data: J"
  * up to a blank line make a frame. `progress` frames carry the executor's
@@ -139,21 +141,22 @@ static struct curl_slist *headers_for(const char *token, int json)
 	return h;
 }
 
-/* One request; *status and *answer (a parsed JSON object, or NULL) on success. */
-static int request(const char *url, const char *token, const char *path, const char *body,
-		   long *status, tr_node **answer, tr_error *err)
+/* One request; *status and the answer's bytes (appended to out) on success. */
+static int request_raw(const char *url, const char *token, const char *path, const char *body,
+		       long *status, tr_buf *out, tr_error *err)
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdr = headers_for(token, body != NULL);
-	tr_buf u = TR_BUF_INIT, out = TR_BUF_INIT;
+	tr_buf u = TR_BUF_INIT;
 	CURLcode cc;
 	int rc = 0;
 
-	*answer = NULL;
 	*status = 0;
-	if (!h)
+	if (!h) {
+		curl_slist_free_all(hdr);
 		return tr_error_set(err, TR_ENOMEM, "out of memory");
-	out.max = ANSWER_MAX;
+	}
+	out->max = ANSWER_MAX;
 	tr_buf_addf(&u, "%s%s", url, path);
 	curl_easy_setopt(h, CURLOPT_URL, tr_buf_str(&u));
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -161,37 +164,70 @@ static int request(const char *url, const char *token, const char *path, const c
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
 	if (body)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
 		rc = tr_error_set(err, TR_EIO, "the tranche server at %s: %s", url,
-				  curl_easy_strerror(cc));
+				  cc == CURLE_WRITE_ERROR && tr_buf_failed(out)
+					  ? "its answer is larger than the client takes"
+					  : curl_easy_strerror(cc));
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	if (tr_node_parse(out.data ? out.data : "", out.len, "the server's answer", answer, NULL))
-		*answer = NULL;
 out:
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);
 	tr_buf_release(&u);
+	return rc;
+}
+
+/* One request; *status and *answer (a parsed JSON object, or NULL) on success. */
+static int request(const char *url, const char *token, const char *path, const char *body,
+		   long *status, tr_node **answer, tr_error *err)
+{
+	tr_buf out = TR_BUF_INIT;
+	int rc;
+
+	*answer = NULL;
+	rc = request_raw(url, token, path, body, status, &out, err);
+	if (!rc &&
+	    tr_node_parse(out.data ? out.data : "", out.len, "the server's answer", answer, NULL))
+		*answer = NULL;
 	tr_buf_release(&out);
 	return rc;
 }
 
-/* The error of a refused request as the server said it. */
+/*
+ * The error of a refused request as the server said it. Error codes that
+ * say more than the status: query_failed (SQL that failed while running: an
+ * I/O error, as a local query gives it) and read_only (a query that writes).
+ */
 static int refused(long status, const tr_node *answer, const char *url, tr_error *err)
 {
 	const tr_node *msg = tr_node_get(tr_node_get(answer, "error"), "message");
+	const tr_node *name = tr_node_get(tr_node_get(answer, "error"), "code");
 	int code = status == 404 ? TR_ENOTFOUND : status >= 500 || status == 401 ? TR_EIO
 										 : TR_EINVAL;
+	const char *hint = status == 401 ? " (set TRANCHE_TOKEN to the server's token)" : "";
+	tr_buf more = TR_BUF_INIT;
 
+	if (name && name->kind == TR_NODE_SCALAR && !strcmp(name->scalar, "query_failed"))
+		code = TR_EIO;
+	if (name && name->kind == TR_NODE_SCALAR && !strcmp(name->scalar, "read_only")) {
+		tr_buf_addf(&more, " (tranche serve runs for this project at %s and owns the "
+				   "warehouse: it answers queries that read; stop it to run statements "
+				   "that write)",
+			    url);
+		hint = tr_buf_str(&more);
+	}
 	if (msg && msg->kind == TR_NODE_SCALAR)
-		return tr_error_set(err, code, "%s%s", msg->scalar,
-				    status == 401 ? " (set TRANCHE_TOKEN to the server's token)" : "");
-	return tr_error_set(err, code, "the tranche server at %s answered HTTP %ld", url, status);
+		tr_error_set(err, code, "%s%s", msg->scalar, hint);
+	else
+		tr_error_set(err, code, "the tranche server at %s answered HTTP %ld", url, status);
+	tr_buf_release(&more);
+	return code;
 }
 
 static int64_t node_i64(const tr_node *obj, const char *key)
@@ -562,5 +598,215 @@ out:
 	tr_buf_release(&fw.line);
 	tr_buf_release(&fw.event);
 	tr_buf_release(&fw.data);
+	return rc;
+}
+
+/* ---- the warehouse commands ---------------------------------------------------------------- */
+
+/* POSTs body to path and keeps the answer's bytes: 0 for a 200, else the server's error. */
+static int post_ok(const char *url, const char *token, const char *path, const char *body,
+		   tr_buf *answer, tr_error *err)
+{
+	long status = 0;
+	tr_node *doc = NULL;
+	int rc = request_raw(url, token, path, body, &status, answer, err);
+
+	if (rc || status == 200)
+		return rc;
+	if (tr_node_parse(answer->data ? answer->data : "", answer->len, "the server's answer", &doc,
+			  NULL))
+		doc = NULL;
+	rc = refused(status, doc, url, err);
+	tr_node_free(doc);
+	return rc;
+}
+
+/* "/api/assets/NAME/what" with NAME percent-encoded. */
+static void asset_path(tr_buf *path, const char *asset, const char *what)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	tr_buf_adds(path, "/api/assets/");
+	for (const unsigned char *c = (const unsigned char *)asset; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		    *c == '_' || *c == '-' || *c == '.' || *c == '~') {
+			tr_buf_addc(path, (char)*c);
+		} else {
+			tr_buf_addc(path, '%');
+			tr_buf_addc(path, hex[*c >> 4]);
+			tr_buf_addc(path, hex[*c & 15]);
+		}
+	}
+	tr_buf_addf(path, "/%s", what);
+}
+
+static void now_field(tr_json *j, int64_t now)
+{
+	tr_buf text = TR_BUF_INIT;
+
+	if (!now)
+		return;
+	tr_time_format_instant(&text, now, 0);
+	tr_json_kv_string(j, "now", tr_buf_str(&text));
+	tr_buf_release(&text);
+}
+
+/* A cell of the answer back to the text tr_wconn_query keeps (NULL for null). */
+static int cell_text(const tr_node *v, char **out)
+{
+	*out = NULL;
+	if (!v || v->kind != TR_NODE_SCALAR)
+		return TR_EINVAL;
+	if (!v->quoted && tr_node_is_null(v))
+		return 0;
+	*out = strdup(v->scalar);
+	return *out ? 0 : TR_ENOMEM;
+}
+
+/* The answer of POST /api/query as a table. */
+static int table_from(const tr_node *doc, tr_table *t, tr_error *err)
+{
+	const tr_node *cols = tr_node_get(doc, "columns"), *rows = tr_node_get(doc, "rows");
+	int truncated = 0, rc = 0;
+
+	if (!cols || cols->kind != TR_NODE_SEQ || !rows || rows->kind != TR_NODE_SEQ)
+		return tr_error_set(err, TR_EIO, "the tranche server's answer to a query has no "
+						 "columns and rows");
+	tr_node_bool(tr_node_get(doc, "truncated"), &truncated);
+	t->truncated = truncated;
+	if (cols->n) {
+		t->names = calloc(cols->n, sizeof(*t->names));
+		t->types = calloc(cols->n, sizeof(*t->types));
+		t->numeric = calloc(cols->n, sizeof(*t->numeric));
+		t->cells = calloc(rows->n * cols->n + 1, sizeof(*t->cells));
+		if (!t->names || !t->types || !t->numeric || !t->cells)
+			goto nomem;
+	}
+	t->ncols = cols->n;
+	for (size_t k = 0; k < cols->n; k++) {
+		const tr_node *col = cols->items[k];
+
+		if (cell_text(tr_node_get(col, "name"), &t->names[k]) ||
+		    cell_text(tr_node_get(col, "type"), &t->types[k]) || !t->names[k] || !t->types[k])
+			goto bad;
+		tr_node_bool(tr_node_get(col, "numeric"), &t->numeric[k]);
+	}
+	for (size_t r = 0; r < rows->n && cols->n; r++) {
+		const tr_node *row = rows->items[r];
+
+		if (row->kind != TR_NODE_SEQ || row->n != cols->n)
+			goto bad;
+		t->nrows = r + 1;
+		for (size_t k = 0; k < cols->n; k++)
+			if ((rc = cell_text(row->items[k], &t->cells[r * cols->n + k])))
+				goto bad;
+	}
+	return 0;
+nomem:
+	tr_table_release(t);
+	return tr_error_set(err, TR_ENOMEM, "out of memory");
+bad:
+	tr_table_release(t);
+	if (rc == TR_ENOMEM)
+		return tr_error_set(err, TR_ENOMEM, "out of memory");
+	return tr_error_set(err, TR_EIO, "the tranche server's answer to a query is not a table");
+}
+
+int tr_client_query(const char *url, const char *token, const char *sql, size_t max_rows,
+		    tr_table *out, tr_error *err)
+{
+	tr_buf body = TR_BUF_INIT, answer = TR_BUF_INIT;
+	tr_node *doc = NULL;
+	tr_json j;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	tr_json_init(&j, &body, 0);
+	tr_json_object_begin(&j);
+	tr_json_kv_string(&j, "sql", sql);
+	tr_json_kv_int(&j, "limit", (int64_t)(max_rows < TR_CLIENT_QUERY_ROWS_MAX
+						      ? max_rows
+						      : TR_CLIENT_QUERY_ROWS_MAX));
+	tr_json_object_end(&j);
+	if (tr_buf_failed(&body)) {
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = post_ok(url, token, "/api/query", tr_buf_str(&body), &answer, err)))
+		goto out;
+	if ((rc = tr_node_parse(tr_buf_str(&answer), answer.len, "the server's answer", &doc, err)))
+		goto out;
+	rc = table_from(doc, out, err);
+out:
+	tr_node_free(doc);
+	tr_buf_release(&body);
+	tr_buf_release(&answer);
+	return rc;
+}
+
+int tr_client_wipe(const char *url, const char *token, const tr_wipe_request *req,
+		   tr_wipe_report *report, tr_error *err)
+{
+	tr_buf body = TR_BUF_INIT, path = TR_BUF_INIT, answer = TR_BUF_INIT;
+	tr_node *doc = NULL;
+	tr_json j;
+	int rc;
+
+	memset(report, 0, sizeof(*report));
+	tr_json_init(&j, &body, 0);
+	tr_json_object_begin(&j);
+	if (req->n_keys) {
+		tr_json_key(&j, "partitions");
+		tr_json_array_begin(&j);
+		for (size_t k = 0; k < req->n_keys; k++)
+			tr_json_string(&j, req->keys[k]);
+		tr_json_array_end(&j);
+	} else if (req->from || req->to) {
+		tr_json_kv_string(&j, "from", req->from);
+		tr_json_kv_string(&j, "to", req->to);
+	} else {
+		tr_json_kv_bool(&j, "all", 1);
+	}
+	now_field(&j, req->now);
+	tr_json_object_end(&j);
+	asset_path(&path, req->asset ? req->asset : "", "wipe");
+	if (tr_buf_failed(&body) || tr_buf_failed(&path)) {
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = post_ok(url, token, tr_buf_str(&path), tr_buf_str(&body), &answer, err)))
+		goto out;
+	if ((rc = tr_node_parse(tr_buf_str(&answer), answer.len, "the server's answer", &doc, err)))
+		goto out;
+	report->whole = node_flag(doc, "whole");
+	report->partitions = node_i64(doc, "partitions");
+	report->rows = node_i64(doc, "rows_deleted");
+out:
+	tr_node_free(doc);
+	tr_buf_release(&body);
+	tr_buf_release(&path);
+	tr_buf_release(&answer);
+	return rc;
+}
+
+int tr_client_adopt(const char *url, const char *token, const char *asset, int dry_run,
+		    int64_t now, tr_buf *answer, tr_error *err)
+{
+	tr_buf body = TR_BUF_INIT, path = TR_BUF_INIT;
+	tr_json j;
+	int rc;
+
+	tr_json_init(&j, &body, 0);
+	tr_json_object_begin(&j);
+	tr_json_kv_bool(&j, "dry_run", dry_run);
+	now_field(&j, now);
+	tr_json_object_end(&j);
+	asset_path(&path, asset ? asset : "", "adopt");
+	if (tr_buf_failed(&body) || tr_buf_failed(&path))
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+	else
+		rc = post_ok(url, token, tr_buf_str(&path), tr_buf_str(&body), answer, err);
+	tr_buf_release(&body);
+	tr_buf_release(&path);
 	return rc;
 }

@@ -16,12 +16,20 @@
  * `event: progress`; the CLI following a run it submitted draws its progress
  * from them exactly as from a local run. When the job ends, its summary (the
  * report, as `tranche materialize --json` prints it) is kept with the job; the
- * last ENDED_KEEP ended jobs are kept for streams that come late.
+ * last ENDED_KEEP ended jobs are kept for streams that come late. The latest
+ * report's step counters make GET /api/runs live (the run's row has its
+ * counters only once it ends).
+ *
+ * Cancel: a job asked to stop still holds its partitions until its thread is
+ * out of the executor; the cancel routes wait for that (srv_job_wait_canceled),
+ * so that a resume right after a cancel is not a conflict.
  *
  * Streams read the events themselves from storage (paging by event id), so a
  * stream of a run that ended long ago, or ran in another process, works the
  * same; they wait on the server's condition variable, woken by every job
- * change, and look at storage at least every STREAM_POLL_MS.
+ * change, and look at storage at least every STREAM_POLL_MS. What a stream
+ * replays of the past is bounded (replay_bound): the newest replay_max events,
+ * after one frame that counts the others.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +47,8 @@
 #define STREAM_POLL_MS 250
 #define STREAM_KEEPALIVE_MS 10000
 #define STREAM_EVENTS_PAGE 500
+#define REPLAY_SCAN_PAGE 5000 /* events read at once when a stream opens */
+#define REPLAY_TYPES 32       /* event types counted by name in a replay frame */
 #define PLAN_RANGES_MAX 1000
 #define START_WAIT_MS 120000
 
@@ -68,9 +78,31 @@ struct srv_job {
 	size_t n_claims;
 	char *ring[PROGRESS_RING];
 	uint64_t ring_next;
+	/* the latest progress report's step counters (has_counts: there was one) */
+	int has_counts;
+	int64_t steps_total, steps_done, steps_failed, steps_skipped;
 };
 
 /* ---- jobs --------------------------------------------------------------------------------- */
+
+/* Waits on s->cv (under s->mu) until woken, until at_ms, or 200 ms at most. */
+static void wait_locked(tr_server *s, int64_t at_ms)
+{
+	struct timespec ts;
+	int64_t at = srv_wall_ms() + 200;
+
+	if (at_ms < at)
+		at = at_ms;
+	ts.tv_sec = at / 1000;
+	ts.tv_nsec = (at % 1000) * 1000000;
+	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
+/* Is job the one running run_id (or, when run_id is 0, backfill_id)? */
+static int job_matches(const struct srv_job *job, int64_t run_id, int64_t backfill_id)
+{
+	return run_id ? job->run_id == run_id : backfill_id && job->backfill_id == backfill_id;
+}
 
 static void job_free(struct srv_job *job)
 {
@@ -193,6 +225,11 @@ static void on_progress(void *ctx, const tr_progress *pr)
 	free(job->ring[job->ring_next % PROGRESS_RING]);
 	job->ring[job->ring_next % PROGRESS_RING] = frame;
 	job->ring_next++;
+	job->has_counts = 1;
+	job->steps_total = (int64_t)pr->total;
+	job->steps_done = (int64_t)pr->done;
+	job->steps_failed = (int64_t)pr->failed;
+	job->steps_skipped = (int64_t)pr->skipped;
 	srv_notify_locked(s);
 	pthread_mutex_unlock(&s->mu);
 }
@@ -344,6 +381,25 @@ static int conflict_locked(tr_server *s, const struct srv_job *job, tr_buf *msg)
 			}
 	}
 	return 0;
+}
+
+int srv_job_conflict(tr_server *s, const char *asset, const tr_partdef *def,
+		     const tr_keyset *keys, tr_buf *msg)
+{
+	struct srv_job probe;
+	struct claim cl;
+	int found;
+
+	memset(&probe, 0, sizeof(probe));
+	cl.asset = asset;
+	cl.def = def;
+	cl.keys = *keys; /* read only */
+	probe.claims = &cl;
+	probe.n_claims = 1;
+	pthread_mutex_lock(&s->mu);
+	found = conflict_locked(s, &probe, msg);
+	pthread_mutex_unlock(&s->mu);
+	return found;
 }
 
 /* ---- launching ----------------------------------------------------------------------------- */
@@ -537,14 +593,8 @@ void srv_job_launch(srv_ctx *c, srv_launch *l)
 	{
 		int64_t until = srv_wall_ms() + START_WAIT_MS;
 
-		while (!job->started && !job->ended && srv_wall_ms() < until) {
-			struct timespec ts;
-			int64_t at = srv_wall_ms() + 200;
-
-			ts.tv_sec = at / 1000;
-			ts.tv_nsec = (at % 1000) * 1000000;
-			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-		}
+		while (!job->started && !job->ended && srv_wall_ms() < until)
+			wait_locked(s, until);
 	}
 	if (!job->started && job->ended && job->rc) {
 		tr_error jerr = job->err;
@@ -579,12 +629,59 @@ int srv_job_cancel(tr_server *s, int64_t run_id, int64_t backfill_id)
 	for (struct srv_job *job = s->jobs; job; job = job->next) {
 		if (job->ended)
 			continue;
-		if ((run_id && job->run_id == run_id) ||
-		    (!run_id && backfill_id && job->backfill_id == backfill_id)) {
+		if (job_matches(job, run_id, backfill_id)) {
 			job->cancel = 1;
 			found = 1;
 		}
 	}
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
+
+/*
+ * A canceled job has not let go of its partitions until its thread is out of
+ * the executor (the rollback of a step cut short, the run and backfill rows
+ * written): a launch before that is a conflict (409). So who cancels waits
+ * for the end here rather than leave the race to the client.
+ */
+int srv_job_wait_canceled(tr_server *s, int64_t run_id, int64_t backfill_id, int64_t wait_ms)
+{
+	int64_t until = srv_wall_ms() + wait_ms;
+	int left, unasked;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		left = unasked = 0;
+		for (const struct srv_job *job = s->jobs; job; job = job->next)
+			if (!job->ended && job_matches(job, run_id, backfill_id)) {
+				left = 1;
+				unasked |= !job->cancel;
+			}
+		if (!left || unasked || srv_wall_ms() >= until)
+			break;
+		wait_locked(s, until);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return !left;
+}
+
+int srv_job_live_counters(tr_server *s, tr_run *run)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&s->mu);
+	for (const struct srv_job *job = s->jobs; job && run->id; job = job->next)
+		if (job->run_id == run->id) {
+			if (job->has_counts) {
+				run->steps_total = job->steps_total;
+				run->steps_succeeded =
+					job->steps_done - job->steps_failed - job->steps_skipped;
+				run->steps_failed = job->steps_failed;
+				run->steps_skipped = job->steps_skipped;
+				found = 1;
+			}
+			break;
+		}
 	pthread_mutex_unlock(&s->mu);
 	return found;
 }
@@ -642,10 +739,109 @@ struct srv_stream {
 	int64_t last_send_ms;
 };
 
+static void frame(tr_buf *out, int64_t id, const char *event, const char *data);
+
+/* The events a replay skips, by type. */
+struct replay_counts {
+	char *names[REPLAY_TYPES]; /* the last one also counts the types beyond */
+	int64_t counts[REPLAY_TYPES];
+	size_t n;
+};
+
+static size_t replay_type(struct replay_counts *rc, const char *type)
+{
+	for (size_t k = 0; k < rc->n; k++)
+		if (!strcmp(rc->names[k], type))
+			return k;
+	if (rc->n < REPLAY_TYPES - 1 && (rc->names[rc->n] = strdup(type)))
+		return rc->n++;
+	if (!rc->names[REPLAY_TYPES - 1])
+		rc->names[REPLAY_TYPES - 1] = strdup("other");
+	rc->n = REPLAY_TYPES;
+	return REPLAY_TYPES - 1;
+}
+
+/*
+ * Bounds what a stream sends of the past: when more than replay_max events
+ * follow st->after_id, the older ones are skipped (after_id moves to the last
+ * of them) and one `replay` frame says how many, of which types, and up to
+ * which id. The events are read in pages, keeping only the ids and types of
+ * the newest replay_max + 1: memory does not grow with the run.
+ */
+static int replay_bound(srv_stream *st, size_t replay_max, tr_error *err)
+{
+	struct tail {
+		int64_t id;
+		size_t type;
+	} *ring = calloc(replay_max + 1, sizeof(*ring));
+	struct replay_counts types = {{0}, {0}, 0};
+	uint64_t seen = 0, skipped;
+	int64_t after = st->after_id, first_id = 0;
+	tr_buf data = TR_BUF_INIT;
+	tr_json j;
+	int rc = 0;
+
+	if (!ring)
+		return tr_error_set(err, TR_ENOMEM, "out of memory");
+	for (;;) {
+		tr_event_rec *evs = NULL;
+		size_t n = 0;
+
+		if ((rc = tr_storage_events_list(st->st, st->run_id, NULL, after, REPLAY_SCAN_PAGE,
+						 &evs, &n, err)))
+			goto out;
+		for (size_t k = 0; k < n; k++) {
+			struct tail *t = &ring[seen++ % (replay_max + 1)];
+
+			if (!first_id)
+				first_id = evs[k].id;
+			t->id = evs[k].id;
+			t->type = replay_type(&types, evs[k].type ? evs[k].type : "");
+			types.counts[t->type]++;
+		}
+		if (n)
+			after = evs[n - 1].id;
+		tr_event_recs_free(evs, n);
+		if (n < REPLAY_SCAN_PAGE)
+			break;
+	}
+	if (seen <= replay_max)
+		goto out;
+	/* the ring holds events skipped - 1 (the last skipped) to seen - 1 */
+	skipped = seen - replay_max;
+	for (uint64_t q = skipped; q < seen; q++)
+		types.counts[ring[q % (replay_max + 1)].type]--;
+	st->after_id = ring[(skipped - 1) % (replay_max + 1)].id;
+	tr_json_init(&j, &data, 0);
+	tr_json_object_begin(&j);
+	tr_json_kv_int(&j, "skipped", (int64_t)skipped);
+	tr_json_kv_int(&j, "replayed", (int64_t)replay_max);
+	tr_json_kv_int(&j, "first_skipped_id", first_id);
+	tr_json_kv_int(&j, "last_skipped_id", st->after_id);
+	tr_json_key(&j, "counts");
+	tr_json_object_begin(&j);
+	for (size_t k = 0; k < types.n; k++)
+		if (types.counts[k] > 0 && types.names[k])
+			tr_json_kv_int(&j, types.names[k], types.counts[k]);
+	tr_json_object_end(&j);
+	tr_json_object_end(&j);
+	/* with the id: a client that reconnects (Last-Event-ID) goes on from there */
+	frame(&st->out, st->after_id, "replay", tr_buf_str(&data));
+	if (tr_buf_failed(&data) || tr_buf_failed(&st->out))
+		rc = tr_error_set(err, TR_ENOMEM, "out of memory");
+out:
+	for (size_t k = 0; k < REPLAY_TYPES; k++)
+		free(types.names[k]);
+	tr_buf_release(&data);
+	free(ring);
+	return rc;
+}
+
 int srv_stream_new(tr_server *s, int64_t run_id, int64_t after_id, int progress_from_start,
-		   srv_stream **out, tr_error *err)
+		   size_t replay_max, srv_stream **out, tr_error *err)
 {
 	srv_stream *st = calloc(1, sizeof(*st));
+	int rc;
 
 	*out = NULL;
 	if (!st)
@@ -672,6 +868,10 @@ int srv_stream_new(tr_server *s, int64_t run_id, int64_t after_id, int progress_
 	/* a comment first: the client sees the stream open at once */
 	tr_buf_addf(&st->out, ": tranche event stream%s\nretry: 2000\n\n",
 		    run_id ? " of one run" : "");
+	if ((rc = replay_bound(st, replay_max, err))) {
+		srv_stream_free(st);
+		return rc;
+	}
 	st->last_send_ms = srv_wall_ms();
 	*out = st;
 	return 0;

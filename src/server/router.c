@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "server/server_int.h"
+#include "tranche/time.h"
 #include "tranche/version.h"
 
 #define TARGET_MAX 8192
@@ -55,6 +56,9 @@ static const srv_route routes[] = {
 	{"GET", "/api/assets/*/materializations", api_asset_materializations, 1},
 	{"GET", "/api/assets/*/metadata_series", api_asset_metadata_series, 1},
 	{"GET", "/api/assets/*/checks", api_asset_checks, 1},
+	{"POST", "/api/assets/*/wipe", api_asset_wipe, 1},
+	{"POST", "/api/assets/*/adopt", api_asset_adopt, 1},
+	{"POST", "/api/query", api_query, 1},
 	{"GET", "/api/lineage", api_lineage, 1},
 	{"GET", "/api/lineage.svg", api_lineage_svg, 1},
 	{"GET", "/api/runs", api_runs, 1},
@@ -466,6 +470,23 @@ int srv_body_int(srv_ctx *c, const tr_node *obj, const char *key, int64_t min, i
 		return -1;
 	}
 	*out = n;
+	return 0;
+}
+
+int srv_body_now(srv_ctx *c, const tr_node *obj, int64_t *out)
+{
+	const char *text = NULL;
+	tr_error err = {0};
+
+	*out = c->now;
+	if (srv_body_string(c, obj, "now", &text))
+		return -1;
+	if (text && tr_time_parse_instant(text, out, &err)) {
+		srv_fail(c, 400, "bad_request", "request body: now: %s (an ISO 8601 time such as "
+						"2024-05-21T00:00:00+00:00)",
+			 err.msg);
+		return -1;
+	}
 	return 0;
 }
 

@@ -11,9 +11,15 @@
  * are gathered up to SRV_BODY_MAX; what is above is read and dropped (up to
  * SRV_BODY_DRAIN, then the connection is closed) and the router answers 413.
  *
- * Stopping: the daemon stops accepting (quiesce), jobs are canceled and
- * waited for, streams see `stopping` and end, then the daemon stops (joining
- * the connection threads) and everything is freed.
+ * The file watch (config.watch; `tranche serve` without --no-watch): a
+ * thread notices when the project file or an SQL file it reads changes and
+ * reloads them as POST /api/reload does (srv_reload): see "the file watch".
+ *
+ * Stopping: the daemon stops accepting (quiesce), queries of POST
+ * /api/query are interrupted, the watch thread is joined, jobs are canceled
+ * and waited for, streams see `stopping` and end,
+ * then the daemon stops (joining the connection threads) and everything is
+ * freed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -152,6 +158,268 @@ int srv_reload(tr_server *s, char **error)
 	srv_proj_release(s, old);
 	tr_buf_release(&msg);
 	return 0;
+}
+
+/* ---- the file watch ------------------------------------------------------------------------- */
+
+/*
+ * What the project loader reads: the project file, and each asset's sql_file
+ * or script_file (there are no includes). A thread looks at their size,
+ * mtime, ctime, inode and device once a second; a change is reloaded once the
+ * files have been still for WATCH_SETTLE_MS, because editors save in several
+ * steps (a truncate and a write, or a new file renamed over the old one).
+ *
+ * A stat poll rather than inotify: the files may be in any directory (an
+ * sql_file may be ../shared/x.sql) and on any file system (inotify misses
+ * changes made over NFS or from outside a container's bind mount); a
+ * rename-over save shows as a new inode like any other change; and a few
+ * stat() calls a second cost nothing, where inotify needs a watch per
+ * directory and care with editors' temporary files.
+ *
+ * While the project does not load (an error in it, or a file it names that is
+ * missing), the load is tried again every second: the fix may be a file that
+ * only the fixed project names, which nobody watched. A failed reload keeps
+ * the previous definitions serving (srv_reload) and its error in
+ * s->proj_error, which GET /api/health shows; it is logged once per message.
+ */
+#define WATCH_POLL_MS 1000
+#define WATCH_SETTLE_MS 250
+#define WATCH_SETTLE_MAX_MS 5000 /* files that never stop changing are reloaded anyway */
+#define WATCH_STEP_MS 50
+
+struct watched_file {
+	char *path;
+	int exists;
+	struct stat st;
+};
+
+struct srv_watch {
+	pthread_t thread;
+	struct watched_file *files;
+	size_t n;
+	char *changed; /* a file seen changed since the last reload, for the log */
+	char *logged;  /* the last error logged, not to repeat it every second */
+};
+
+static void watched_stat(struct watched_file *f)
+{
+	f->exists = stat(f->path, &f->st) == 0;
+	if (!f->exists)
+		memset(&f->st, 0, sizeof(f->st));
+}
+
+static int watched_same(const struct watched_file *a, const struct watched_file *b)
+{
+	return a->exists == b->exists && a->st.st_dev == b->st.st_dev &&
+	       a->st.st_ino == b->st.st_ino && a->st.st_size == b->st.st_size &&
+	       a->st.st_mtim.tv_sec == b->st.st_mtim.tv_sec &&
+	       a->st.st_mtim.tv_nsec == b->st.st_mtim.tv_nsec &&
+	       a->st.st_ctim.tv_sec == b->st.st_ctim.tv_sec &&
+	       a->st.st_ctim.tv_nsec == b->st.st_ctim.tv_nsec;
+}
+
+static void watch_files_free(struct watched_file *files, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		free(files[k].path);
+	free(files);
+}
+
+/*
+ * Adds path (owned; NULL: out of memory, noted as a NULL entry) to files,
+ * once; its state is the one old saw when old watched it, else stat'ed now.
+ */
+static void watch_add(struct watched_file *files, size_t *n, const struct srv_watch *old,
+		      char *path)
+{
+	struct watched_file *f;
+
+	for (size_t k = 0; path && k < *n; k++)
+		if (files[k].path && !strcmp(files[k].path, path)) {
+			free(path);
+			return;
+		}
+	f = &files[(*n)++];
+	f->path = path;
+	if (!path)
+		return;
+	for (size_t k = 0; k < old->n; k++)
+		if (!strcmp(old->files[k].path, path)) {
+			f->exists = old->files[k].exists;
+			f->st = old->files[k].st;
+			return;
+		}
+	watched_stat(f);
+}
+
+/*
+ * The files the current project was loaded from, replacing w's list. Files
+ * that w already watched keep the state seen before the reload, so that a
+ * change made while the reload read them is still noticed.
+ */
+static void watch_rebuild(tr_server *s, struct srv_watch *w)
+{
+	struct srv_proj *ref = srv_proj_get(s);
+	const tr_project *p = ref->p;
+	struct watched_file *files = calloc(p->n_assets + 1, sizeof(*files));
+	size_t n = 0;
+
+	if (!files)
+		goto out;
+	watch_add(files, &n, w, strdup(s->project_path));
+	for (size_t i = 0; i < p->n_assets; i++) {
+		const char *file = p->assets[i].sql_file;
+		tr_buf path = TR_BUF_INIT;
+
+		if (!file)
+			continue;
+		if (file[0] == '/')
+			tr_buf_adds(&path, file);
+		else
+			tr_buf_addf(&path, "%s/%s", p->dir, file);
+		watch_add(files, &n, w, tr_buf_detach(&path, NULL));
+	}
+	for (size_t k = 0; k < n; k++)
+		if (!files[k].path) { /* out of memory: keep the old list */
+			watch_files_free(files, n);
+			goto out;
+		}
+	watch_files_free(w->files, w->n);
+	w->files = files;
+	w->n = n;
+out:
+	srv_proj_release(s, ref);
+}
+
+/* Stats every watched file again: 1 when one changed since the last look. */
+static int watch_changed(struct srv_watch *w)
+{
+	int changed = 0;
+
+	for (size_t k = 0; k < w->n; k++) {
+		struct watched_file now = w->files[k];
+
+		watched_stat(&now);
+		if (!watched_same(&now, &w->files[k])) {
+			changed = 1;
+			if (!w->changed)
+				w->changed = strdup(w->files[k].path);
+		}
+		w->files[k].exists = now.exists;
+		w->files[k].st = now.st;
+	}
+	return changed;
+}
+
+/* Sleeps ms, or less when the server stops: 1 when it stops. */
+static int watch_sleep(tr_server *s, int64_t ms)
+{
+	int64_t until = srv_wall_ms() + ms;
+	int stopping;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping && srv_wall_ms() < until) {
+		struct timespec ts;
+
+		ts.tv_sec = until / 1000;
+		ts.tv_nsec = (until % 1000) * 1000000;
+		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	}
+	stopping = s->stopping;
+	pthread_mutex_unlock(&s->mu);
+	return stopping;
+}
+
+/* After a change: waits until the files have been still for WATCH_SETTLE_MS. 1: stopping. */
+static int watch_settle(tr_server *s, struct srv_watch *w)
+{
+	int64_t start = srv_wall_ms(), still_since = start;
+
+	while (srv_wall_ms() - still_since < WATCH_SETTLE_MS &&
+	       srv_wall_ms() - start < WATCH_SETTLE_MAX_MS) {
+		if (watch_sleep(s, WATCH_STEP_MS))
+			return 1;
+		if (watch_changed(w))
+			still_since = srv_wall_ms();
+	}
+	return 0;
+}
+
+static void watch_reload(tr_server *s, struct srv_watch *w, int changed)
+{
+	char *error = NULL;
+
+	if (srv_reload(s, &error) == 0) {
+		struct srv_proj *ref = srv_proj_get(s);
+
+		if (changed || w->logged)
+			srv_log(s, "%s%sreloaded the project (%zu assets)%s",
+				w->changed ? w->changed : "", w->changed ? " changed: " : "",
+				ref->p->n_assets, w->logged ? "; its error is gone" : "");
+		srv_proj_release(s, ref);
+		free(w->logged);
+		w->logged = NULL;
+		watch_rebuild(s, w);
+	} else if (error && (!w->logged || strcmp(w->logged, error))) {
+		srv_log(s, "reload: %s (the previous definitions stay)", error);
+		free(w->logged);
+		w->logged = error;
+		error = NULL;
+	}
+	free(error);
+	free(w->changed);
+	w->changed = NULL;
+}
+
+static void *watch_main(void *arg)
+{
+	tr_server *s = arg;
+	struct srv_watch *w = s->watch;
+
+	while (!watch_sleep(s, WATCH_POLL_MS)) {
+		int changed = watch_changed(w), broken;
+
+		if (changed && watch_settle(s, w))
+			break;
+		pthread_mutex_lock(&s->mu);
+		broken = s->proj_error != NULL;
+		pthread_mutex_unlock(&s->mu);
+		if (changed || broken)
+			watch_reload(s, w, changed);
+	}
+	return NULL;
+}
+
+static int watch_start(tr_server *s, tr_error *err)
+{
+	int rc;
+
+	s->watch = calloc(1, sizeof(*s->watch));
+	if (!s->watch)
+		return tr_error_set(err, TR_ENOMEM, "out of memory");
+	watch_rebuild(s, s->watch); /* the files as loaded: changes from now on are noticed */
+	if ((rc = pthread_create(&s->watch->thread, NULL, watch_main, s))) {
+		watch_files_free(s->watch->files, s->watch->n);
+		free(s->watch);
+		s->watch = NULL;
+		return tr_error_set(err, TR_EIO, "cannot start the thread that watches the project "
+						 "files: %s (--no-watch does without)",
+				    strerror(rc));
+	}
+	return 0;
+}
+
+/* Ends the watch (s->stopping is set). */
+static void watch_stop(tr_server *s)
+{
+	if (!s->watch)
+		return;
+	pthread_join(s->watch->thread, NULL);
+	watch_files_free(s->watch->files, s->watch->n);
+	free(s->watch->changed);
+	free(s->watch->logged);
+	free(s->watch);
+	s->watch = NULL;
 }
 
 /* ---- storage handles ------------------------------------------------------------------------ */
@@ -629,6 +897,8 @@ int tr_server_start(const tr_server_config *cfg, tr_server **out, tr_error *err)
 	srv_storage_give(s, st);
 	if ((rc = tr_warehouse_open(s->warehouse_url, s->project_dir, &s->wh, err)))
 		goto out;
+	if (cfg->watch && (rc = watch_start(s, err)))
+		goto out;
 	*out = s;
 	return 0;
 out:
@@ -655,6 +925,8 @@ void tr_server_stop(tr_server *s)
 	s->stopping = 1;
 	srv_notify_locked(s);
 	pthread_mutex_unlock(&s->mu);
+	srv_queries_interrupt(s);
+	watch_stop(s);
 	srv_jobs_stop(s);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);

@@ -15,12 +15,14 @@
  *                  dynamic partitions
  *   api_runs.c     runs, events, backfills, materialize, cancel, resume
  *   api_lineage.c  the asset graph laid out by Graphviz (JSON and SVG)
+ *   api_admin.c    the warehouse commands: read-only queries, wipe, adopt
  *   client.c       tr_client_*: the CLI's side (libcurl)
  *
  * Locking: s->mu guards the project reference, the storage pool, the job
  * list and the progress counters; s->cv is broadcast whenever a job starts,
  * reports progress or ends (streams wait on it). Never held while calling
- * into storage, the warehouse or the executor.
+ * into storage, the warehouse or the executor (but for tr_wconn_interrupt,
+ * which never waits: srv_queries_interrupt).
  */
 #ifndef TRANCHE_SERVER_INT_H
 #define TRANCHE_SERVER_INT_H
@@ -112,6 +114,8 @@ struct tr_server {
 	size_t n_running, n_threads;
 	uint64_t generation; /* bumped with every job change and progress report */
 	int stopping;
+	struct srv_watch *watch; /* server.c: the project files' watch, NULL when off */
+	struct srv_query *queries; /* api_admin.c: queries running, interrupted at stop */
 };
 
 /* Storage handles for one thread at a time: taken from the pool or opened. */
@@ -189,6 +193,8 @@ int srv_body_string(srv_ctx *c, const tr_node *obj, const char *key, const char 
 int srv_body_bool(srv_ctx *c, const tr_node *obj, const char *key, int *out);
 int srv_body_int(srv_ctx *c, const tr_node *obj, const char *key, int64_t min, int64_t max,
 		 int64_t *out);
+/* The body's "now" (ISO 8601) in Unix seconds; absent: the request's now. 0 or -1 (400). */
+int srv_body_now(srv_ctx *c, const tr_node *obj, int64_t *out);
 /* A list of strings (at most max); *out a new array of pointers into the body (caller frees). */
 int srv_body_strings(srv_ctx *c, const tr_node *obj, const char *key, size_t max,
 		     const char ***out, size_t *n);
@@ -226,6 +232,12 @@ void api_materialize(srv_ctx *c);
 /* api_lineage.c */
 void api_lineage(srv_ctx *c);
 void api_lineage_svg(srv_ctx *c);
+/* api_admin.c */
+/* Interrupts the queries running (tr_server_stop, after setting stopping). */
+void srv_queries_interrupt(tr_server *s);
+void api_query(srv_ctx *c);
+void api_asset_wipe(srv_ctx *c);
+void api_asset_adopt(srv_ctx *c);
 
 /* ---- jobs (jobs.c) ----------------------------------------------------------------------- */
 
@@ -246,17 +258,35 @@ void srv_job_launch(srv_ctx *c, srv_launch *l);
 int srv_job_cancel(tr_server *s, int64_t run_id, int64_t backfill_id);
 /* Is backfill_id being run by this server now? */
 int srv_job_running_backfill(tr_server *s, int64_t backfill_id);
+/*
+ * Waits, at most wait_ms, for the jobs of run_id (or backfill_id, when run_id
+ * is 0) to end, as long as each was asked to stop: 1 when none runs any more,
+ * 0 when one still does (or runs without having been asked to stop).
+ */
+int srv_job_wait_canceled(tr_server *s, int64_t run_id, int64_t backfill_id, int64_t wait_ms);
+/* The step counters of run->id from its job's latest progress report into run's
+   steps_* fields: 1 when this server runs it, else 0 (run unchanged). */
+int srv_job_live_counters(tr_server *s, tr_run *run);
+/*
+ * Does a running job write partitions `keys` of asset (def NULL: the whole
+ * table; any partition of it conflicts)? 1 with the message in msg (as a 409
+ * of srv_job_launch says it), else 0. For the API's wipe.
+ */
+int srv_job_conflict(tr_server *s, const char *asset, const tr_partdef *def,
+		     const tr_keyset *keys, tr_buf *msg);
 /* Cancels every job and waits for their threads (tr_server_stop). */
 void srv_jobs_stop(tr_server *s);
 void srv_jobs_free(tr_server *s);
 
 /*
  * Event streams: run_id 0 = every run's events; after_id: events after it.
- * A run's stream forwards its progress reports from the moment it opens, or
- * every one still kept (the last 1024) when progress_from_start.
+ * Of the events already recorded, at most the newest replay_max are sent,
+ * after a `replay` frame that counts the others. A run's stream forwards its
+ * progress reports from the moment it opens, or every one still kept (the
+ * last 1024) when progress_from_start.
  */
 int srv_stream_new(tr_server *s, int64_t run_id, int64_t after_id, int progress_from_start,
-		   srv_stream **out, tr_error *err);
+		   size_t replay_max, srv_stream **out, tr_error *err);
 /* Fills buf (at most max bytes): n > 0, or -1 once the stream has ended.
    Blocks until there is something to send (a keep-alive comment at least
    every few seconds). */

@@ -20,6 +20,8 @@
  * statement's result is checked, and any failure leads to ROLLBACK — a
  * runtime error aborts a DuckDB transaction, after which COMMIT reports
  * success while committing nothing, so COMMIT is never relied on to notice.
+ * A read-only query (tr_wconn_query_read) runs in BEGIN TRANSACTION READ ONLY,
+ * always rolled back, and only statements of the kinds that read are run.
  *
  * Loads, two paths. The slow path (the first load of a table, a new query or
  * slice, a change of columns, files, scripts, unpartitioned tables) does what
@@ -90,6 +92,7 @@
 #define KEEP_FUNCTION "__tranche_keep"
 #define KEEP_COLUMN "__tranche_kept"
 #define LOCK_MESSAGE "Could not set lock on file"
+#define READ_ONLY_MESSAGE "transaction is launched in read-only mode"
 #define PLANS_PER_CONN 32  /* load plans kept per connection */
 #define REPLAYS_PER_CONN 8 /* replay statements kept per connection */
 #define CHECKED_LOADS 256  /* loads checked kept per warehouse */
@@ -1466,16 +1469,69 @@ static int is_transaction_statement(duckdb_prepared_statement st)
 	return duckdb_prepared_statement_type(st) == DUCKDB_STATEMENT_TYPE_TRANSACTION;
 }
 
+/* How run_statements runs the caller's SQL. */
+enum {
+	STMTS_ALONE = 0,          /* each statement on its own (DuckDB's auto-commit) */
+	STMTS_IN_TRANSACTION = 1, /* inside tranche's transaction, which they may not end */
+	STMTS_READ_ONLY = 2,      /* inside a READ ONLY transaction: statements that read only */
+};
+
+/*
+ * The statement kinds a read-only query runs: SELECT (DuckDB prepares FROM,
+ * WITH, VALUES, SHOW, DESCRIBE, SUMMARIZE and information PRAGMAs as one),
+ * EXPLAIN and CALL. The READ ONLY transaction refuses what they would still
+ * write (EXPLAIN ANALYZE INSERT, nextval, a table function that writes);
+ * this list keeps out what it does not cover: SET, ATTACH, COPY TO a file,
+ * EXPORT, LOAD, PRAGMA settings and checkpoints.
+ */
+static const char *refused_kind(duckdb_prepared_statement st)
+{
+	static const struct {
+		duckdb_statement_type type;
+		const char *name;
+	} names[] = {
+		{DUCKDB_STATEMENT_TYPE_INSERT, "INSERT"},
+		{DUCKDB_STATEMENT_TYPE_UPDATE, "UPDATE"},
+		{DUCKDB_STATEMENT_TYPE_DELETE, "DELETE"},
+		{DUCKDB_STATEMENT_TYPE_PREPARE, "PREPARE"},
+		{DUCKDB_STATEMENT_TYPE_CREATE, "CREATE"},
+		{DUCKDB_STATEMENT_TYPE_EXECUTE, "EXECUTE"},
+		{DUCKDB_STATEMENT_TYPE_ALTER, "ALTER"},
+		{DUCKDB_STATEMENT_TYPE_TRANSACTION, "BEGIN, COMMIT or ROLLBACK"},
+		{DUCKDB_STATEMENT_TYPE_COPY, "COPY"},
+		{DUCKDB_STATEMENT_TYPE_ANALYZE, "ANALYZE"},
+		{DUCKDB_STATEMENT_TYPE_VARIABLE_SET, "SET VARIABLE"},
+		{DUCKDB_STATEMENT_TYPE_CREATE_FUNC, "CREATE FUNCTION"},
+		{DUCKDB_STATEMENT_TYPE_DROP, "DROP"},
+		{DUCKDB_STATEMENT_TYPE_EXPORT, "EXPORT"},
+		{DUCKDB_STATEMENT_TYPE_PRAGMA, "PRAGMA"},
+		{DUCKDB_STATEMENT_TYPE_VACUUM, "VACUUM or CHECKPOINT"},
+		{DUCKDB_STATEMENT_TYPE_SET, "SET or USE"},
+		{DUCKDB_STATEMENT_TYPE_LOAD, "LOAD or INSTALL"},
+		{DUCKDB_STATEMENT_TYPE_ATTACH, "ATTACH"},
+		{DUCKDB_STATEMENT_TYPE_DETACH, "DETACH"},
+	};
+	duckdb_statement_type type = duckdb_prepared_statement_type(st);
+
+	if (type == DUCKDB_STATEMENT_TYPE_SELECT || type == DUCKDB_STATEMENT_TYPE_EXPLAIN ||
+	    type == DUCKDB_STATEMENT_TYPE_CALL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].type == type)
+			return names[i].name;
+	return "this kind of statement";
+}
+
 /*
  * Runs the caller's SQL, one or several statements, each prepared just
  * before it runs (a statement may use a table the one before created). The
- * last one's rows go to out (may be NULL). in_transaction: the statements run
- * inside tranche's transaction, which they may not end. *catalog is set when
- * a statement other than a SELECT runs (it may change the catalog).
+ * last one's rows go to out (may be NULL). mode: STMTS_*. *catalog is set
+ * when a statement other than a SELECT runs (it may change the catalog);
+ * *refused (may be NULL) when STMTS_READ_ONLY refused a statement that writes.
  */
 static int run_statements(struct duck_conn *c, const char *sql, const tr_param *params, size_t n,
-			  size_t max_rows, tr_table *out, int in_transaction, const char *what,
-			  int *catalog, tr_error *err)
+			  size_t max_rows, tr_table *out, int mode, const char *what,
+			  int *catalog, int *refused, tr_error *err)
 {
 	duckdb_extracted_statements extracted = NULL;
 	duckdb_prepared_statement st = NULL;
@@ -1505,7 +1561,15 @@ static int run_statements(struct duck_conn *c, const char *sql, const tr_param *
 			const char *msg = duckdb_prepare_error(st);
 
 			rc = fail_duck(err, msg ? code_for_message(msg) : TR_EIO, ctx, msg, 0);
-		} else if (in_transaction && is_transaction_statement(st)) {
+		} else if (mode == STMTS_READ_ONLY && refused_kind(st)) {
+			if (refused)
+				*refused = 1;
+			rc = tr_error_set(err, TR_EINVAL,
+					  "%s: %s statements are not allowed: the query is read-only "
+					  "(SELECT, FROM, WITH, VALUES, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN "
+					  "and CALL are)",
+					  ctx, refused_kind(st));
+		} else if (mode != STMTS_ALONE && is_transaction_statement(st)) {
 			rc = tr_error_set(err, TR_EINVAL,
 					  "%s: BEGIN, COMMIT and ROLLBACK are not allowed here: "
 					  "tranche runs the statements in its own transaction",
@@ -1782,9 +1846,40 @@ static int duck_query(tr_wconn *base, const char *sql, const tr_param *params, s
 	int catalog = 0, rc = 0;
 
 	operation_start(c);
-	rc = run_statements(c, sql, params, n, max_rows, out, 0, "running the query", &catalog, err);
+	rc = run_statements(c, sql, params, n, max_rows, out, STMTS_ALONE, "running the query",
+			    &catalog, NULL, err);
 	if (catalog) /* anything but a SELECT may have changed a table: plans are checked again */
 		catalog_changed(c->wh, atomic_load(&c->wh->generation));
+	return rc;
+}
+
+/*
+ * DuckDB's BEGIN TRANSACTION READ ONLY does the refusing: every write to the
+ * database in it fails ("Cannot write to database ... read-only mode"), and
+ * the transaction is rolled back whatever happened, so nothing a statement
+ * did stays. refused_kind() keeps out what the transaction does not cover.
+ */
+static int duck_query_read(tr_wconn *base, const char *sql, const tr_param *params, size_t n,
+			   size_t max_rows, tr_table *out, int *writes, tr_error *err)
+{
+	struct duck_conn *c = to_conn(base);
+	int catalog = 0, refused = 0, rc = 0;
+
+	operation_start(c);
+	if ((rc = run(c, "BEGIN TRANSACTION READ ONLY", NULL, 0, 0, NULL, NULL,
+		      "starting a read-only transaction", 0, err)) != 0)
+		return rc;
+	rc = run_statements(c, sql, params, n, max_rows, out, STMTS_READ_ONLY, "running the query",
+			    &catalog, &refused, err);
+	rollback(c);
+	if (rc != 0 && err && strstr(err->msg, READ_ONLY_MESSAGE)) {
+		refused = 1;
+		err->code = rc = TR_EINVAL; /* the SQL's fault, not the database's */
+	}
+	if (rc != 0 && out)
+		tr_table_release(out);
+	if (writes)
+		*writes = refused;
 	return rc;
 }
 
@@ -2191,8 +2286,8 @@ static int describe_metadata(struct load_state *s, tr_error *err)
 
 		snprintf(ctx, sizeof(ctx), "metadata \"%s\"", s->load->metadata[i].name);
 		rc = run_statements(s->c, s->load->metadata[i].sql, s->load->params,
-				    s->load->n_params, TR_WAREHOUSE_METADATA_ROWS, &r->metadata[i], 1,
-				    ctx, &s->catalog_changed, err);
+				    s->load->n_params, TR_WAREHOUSE_METADATA_ROWS, &r->metadata[i],
+				    STMTS_IN_TRANSACTION, ctx, &s->catalog_changed, NULL, err);
 	}
 	return rc;
 }
@@ -2438,7 +2533,8 @@ static int load_script(struct load_state *s, tr_error *err)
 	if (existed && (rc = count_rows(s, slice, &r->rows_deleted, "counting the slice", err)) != 0)
 		return rc;
 	if ((rc = run_statements(s->c, s->load->query, s->load->params, s->load->n_params, 0, NULL,
-				 1, "running the script", &s->catalog_changed, err)) != 0)
+				 STMTS_IN_TRANSACTION, "running the script", &s->catalog_changed,
+				 NULL, err)) != 0)
 		return rc;
 	if ((rc = exists(s->c, s->load->table, err)) < 0)
 		return rc;
@@ -3110,6 +3206,7 @@ static const struct tr_warehouse_ops duck_ops = {
 	.conn_close = duck_conn_close,
 	.interrupt = duck_interrupt,
 	.query = duck_query,
+	.query_read = duck_query_read,
 	.table_exists = duck_table_exists,
 	.load = duck_load,
 	.wipe = duck_wipe,

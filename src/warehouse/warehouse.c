@@ -12,7 +12,8 @@
  * quoting for SQL text, and tr_load_result_release.
  *
  * Callers: the CLI (query, wipe), the executor (loads and checks, one
- * connection per worker thread), the server.
+ * connection per worker thread), the server (runs; read-only queries, wipes
+ * and adopts of its API).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -203,6 +204,23 @@ int tr_wconn_query(tr_wconn *c, const char *sql, const tr_param *params, size_t 
 	if ((rc = check_params("query", params, n_params, err)) != 0)
 		return rc;
 	return c->ops->query(c, sql, params, n_params, max_rows, out, err);
+}
+
+int tr_wconn_query_read(tr_wconn *c, const char *sql, const tr_param *params, size_t n_params,
+			size_t max_rows, tr_table *out, int *writes, tr_error *err)
+{
+	int rc = 0;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (writes)
+		*writes = 0;
+	if (!c || !sql)
+		return tr_error_set(err, TR_EINVAL, "tr_wconn_query_read: %s is NULL",
+				    !c ? "the connection" : "the SQL");
+	if ((rc = check_params("query", params, n_params, err)) != 0)
+		return rc;
+	return c->ops->query_read(c, sql, params, n_params, max_rows, out, writes, err);
 }
 
 int tr_wconn_table_exists(tr_wconn *c, const char *table, tr_error *err)
@@ -588,6 +606,22 @@ static int is_json_number(const char *s)
 	return *s == '\0';
 }
 
+/* One cell as JSON: a number, a boolean, null or a string (tr_table_write_json). */
+static void write_cell_json(const tr_table *t, size_t row, size_t col, tr_json *j)
+{
+	const char *s = cell_at(t, row, col);
+
+	if (!s)
+		tr_json_null(j);
+	else if (t->numeric && t->numeric[col] && is_json_number(s))
+		tr_json_raw(j, s);
+	else if (t->types && strcmp(t->types[col], "BOOLEAN") == 0 &&
+		 (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+		tr_json_bool(j, s[0] == 't');
+	else
+		tr_json_string(j, s);
+}
+
 void tr_table_write_json(const tr_table *t, tr_json *j)
 {
 	size_t row = 0, col = 0;
@@ -596,20 +630,22 @@ void tr_table_write_json(const tr_table *t, tr_json *j)
 	for (row = 0; t && row < t->nrows; row++) {
 		tr_json_object_begin(j);
 		for (col = 0; col < t->ncols; col++) {
-			const char *s = cell_at(t, row, col);
-
 			tr_json_key(j, t->names[col]);
-			if (!s)
-				tr_json_null(j);
-			else if (t->numeric && t->numeric[col] && is_json_number(s))
-				tr_json_raw(j, s);
-			else if (t->types && strcmp(t->types[col], "BOOLEAN") == 0 &&
-				 (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
-				tr_json_bool(j, s[0] == 't');
-			else
-				tr_json_string(j, s);
+			write_cell_json(t, row, col, j);
 		}
 		tr_json_object_end(j);
+	}
+	tr_json_array_end(j);
+}
+
+void tr_table_write_json_rows(const tr_table *t, tr_json *j)
+{
+	tr_json_array_begin(j);
+	for (size_t row = 0; t && row < t->nrows; row++) {
+		tr_json_array_begin(j);
+		for (size_t col = 0; col < t->ncols; col++)
+			write_cell_json(t, row, col, j);
+		tr_json_array_end(j);
 	}
 	tr_json_array_end(j);
 }

@@ -29,6 +29,9 @@ struct tr_warehouse_ops {
 	void (*interrupt)(tr_wconn *c); /* any thread */
 	int (*query)(tr_wconn *c, const char *sql, const tr_param *params, size_t n_params,
 		     size_t max_rows, tr_table *out /* may be NULL */, tr_error *err);
+	int (*query_read)(tr_wconn *c, const char *sql, const tr_param *params, size_t n_params,
+			  size_t max_rows, tr_table *out /* may be NULL */,
+			  int *writes /* may be NULL */, tr_error *err);
 	int (*table_exists)(tr_wconn *c, const char *table, tr_error *err);
 	int (*load)(tr_wconn *c, const tr_load *load, tr_load_result *result, tr_error *err);
 	int (*wipe)(tr_wconn *c, const char *table, const char *slice /* may be NULL */,

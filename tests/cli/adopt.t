@@ -69,7 +69,7 @@ next: tranche materialize events --missing runs the 7 partitions not there
 # no run is recorded: tranche runs stays empty; tranche logs --asset shows the events (of no
 # run), with their metadata
 $ cp -r "$FIXTURES"/adopt/. . && export TRANCHE_NOW=2024-01-11 && tranche query "CREATE TABLE events AS SELECT DATE '2024-01-02' AS day, 'old' AS source, 5 AS n" >/dev/null && tranche adopt events --json && tranche runs && tranche assets events && tranche logs --asset events | sed -E 's/^[0-9-]{10} [0-9:]{8}  //' && tranche logs --asset events --json | python3 -c 'import json, sys; [print(e["run_id"], e["type"], e["partition"], e["data"]) for e in map(json.loads, sys.stdin)]' && tranche logs --asset customers
-{"asset":"events","table":"events","dry_run":false,"table_rows":1,"adopted":{"partitions":1,"rows":1,"ranges":[{"keys":"2024-01-02","partitions":1,"rows":1}]},"recorded":1,"left_as_they_are":{"materialized":0,"failed":0,"in_progress":0},"outside":{"rows":0,"reasons":[]}}
+{"asset":"events","table":"events","dry_run":false,"table_rows":1,"partitions_type":"daily","partitions_total":10,"adopted":{"partitions":1,"rows":1,"ranges":[{"keys":"2024-01-02","partitions":1,"rows":1}]},"recorded":1,"left_as_they_are":{"materialized":0,"failed":0,"in_progress":0},"outside":{"rows":0,"reasons":[]},"missing_after":9}
 (no runs yet: tranche materialize SELECTION)
 ASSET   KIND  GROUP    PARTITIONS  DEPS  MATERIALIZED  FAILED  MISSING
 events  sql   default  daily (10)  -     1/10          0       9
@@ -139,7 +139,7 @@ table customers: 2 rows
 would adopt asset customers: its table would be recorded as materialized (dry run: nothing was recorded)
 table customers: 2 rows
 adopted asset customers: its table is recorded as materialized
-{"asset":"customers","table":"customers","dry_run":false,"table_rows":2,"adopted":{"partitions":0,"rows":0,"ranges":null},"recorded":0,"left_as_they_are":{"materialized":1,"failed":0,"in_progress":0},"outside":{"rows":0,"reasons":[]}}
+{"asset":"customers","table":"customers","dry_run":false,"table_rows":2,"partitions_type":null,"partitions_total":null,"adopted":{"partitions":0,"rows":0,"ranges":null},"recorded":0,"left_as_they_are":{"materialized":1,"failed":0,"in_progress":0},"outside":{"rows":0,"reasons":[]},"missing_after":0}
 customers: unpartitioned
   materialized       1
   failed             0

@@ -47,6 +47,23 @@ assets:
     partitions: tickers
     partition_expr: ticker
     sql: SELECT $partition_key AS ticker, 1.0 AS price
+  live:
+    partitions: daily
+    partition_expr: day
+    command: sleep 0.03; printf 'day,n\\n%s,1\\n' "$TRANCHE_PARTITION_KEY" > "$TRANCHE_OUTPUT"
+  live_next:
+    deps: [live]
+    partitions: daily
+    partition_expr: day
+    sql: SELECT CAST($partition_start AS DATE) AS day, count(*) AS n FROM live WHERE day = CAST($partition_start AS DATE)
+  hours:
+    partitions: {{type: hourly, start: "2024-04-01-00:00"}}
+    partition_expr: hour
+    sql: SELECT CAST($partition_start AS TIMESTAMP) AS hour, 1 AS n
+  again:
+    partitions: daily
+    partition_expr: day
+    sql: SELECT CAST($partition_start AS DATE) AS day, i, hash(i) AS h FROM range({ROWS_SLOW}) t(i)
 """
 
 t = Tap()
@@ -102,10 +119,10 @@ class Server:
             return s == 200 and r["status"] != "running"
         return wait_until(ended, timeout, 0.1)
 
-    def stream(self, path, until="end", timeout=60, on_open=None):
+    def stream(self, path, until="end", timeout=60, on_open=None, headers=None):
         """Reads SSE frames from path until an `until` frame: [(event, id, data)]."""
         c = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-        c.request("GET", path)
+        c.request("GET", path, headers=headers or {})
         r = c.getresponse()
         frames, event, fid, data = [], None, None, []
         if on_open:
@@ -161,7 +178,8 @@ try:
     s, _, r = srv.get("/api/assets")
     names = [a["name"] for a in r["assets"]] if s == 200 else []
     ev = next((a for a in r["assets"] if a["name"] == "events"), {}) if s == 200 else {}
-    t.ok(s == 200 and set(names) == {"events", "totals", "slow", "grid", "prices"}
+    t.ok(s == 200 and set(names) == {"events", "totals", "slow", "grid", "prices", "live",
+                                     "live_next", "hours", "again"}
          and ev["partitions"]["total"] == 121 and ev["partitions"]["missing"] == 121
          and ev["downstream"] == ["totals"] and ev["kind"] == "sql",
          "GET /api/assets lists the assets with partition counts", r)
@@ -266,8 +284,8 @@ try:
     t.ok("progress" in types and "step_start" in types and "run_canceled" in types
          and types[-2:] == ["summary", "end"] and frames[-2][2]["status"] == "canceled",
          "the live stream: progress, step events, run_canceled, summary, end", types[-6:])
-    t.ok(cancel_soon.answer[0] == 200 and cancel_soon.answer[1]["status"] == "canceling",
-         "POST /api/runs/ID/cancel says canceling", cancel_soon.answer)
+    t.ok(cancel_soon.answer[0] == 200 and cancel_soon.answer[1]["status"] == "canceled",
+         "POST /api/runs/ID/cancel answers once the run has ended: canceled", cancel_soon.answer)
     s, _, r = srv.get(f"/api/runs/{run2}")
     t.ok(r["status"] == "canceled", "the run ended canceled", r.get("status"))
     s, _, r = srv.post(f"/api/runs/{run2}/cancel")
@@ -435,6 +453,184 @@ try:
              c.stderr)
     finally:
         pr2.cleanup()
+
+    # ---- live step counters (GET /api/runs/ID and GET /api/runs while a run goes on) ----
+    s, _, r = srv.post("/api/backfills", {"selection": "live+", "all": True, "jobs": 1})
+    run5, bf5 = r.get("run_id"), r.get("backfill_id")
+    t.ok(s == 202 and run5 and bf5, "a slow backfill of two assets starts", r)
+    seen = {"run_live": None, "list_live": None, "bf_live": None, "bf_mismatch": None,
+            "polls": 0}
+
+    def bf_sums(b):
+        """(sum of the assets' succeeded, failed, skipped counts), and the totals'"""
+        per = tuple(sum(a[k]["count"] or 0 for a in b["assets"])
+                    for k in ("succeeded", "failed", "skipped"))
+        tot = (b["counts"]["succeeded"], b["counts"]["failed"], b["counts"]["skipped"])
+        return per, tot
+
+    def poll_live():
+        seen["polls"] += 1
+        s1, _, r1 = srv.get(f"/api/runs/{run5}")
+        if s1 != 200:
+            return True
+        if r1["status"] != "running":
+            return True
+        if r1["steps_succeeded"] > 0 and seen["run_live"] is None:
+            seen["run_live"] = {k: r1[k] for k in ("status", "steps_total", "steps_succeeded")}
+        s2, _, r2 = srv.get("/api/runs?limit=5")
+        row = next((x for x in r2.get("runs", []) if x["id"] == run5), None)
+        if row and row["status"] == "running" and row["steps_succeeded"] > 0:
+            seen["list_live"] = row["steps_succeeded"]
+        s3, _, r3 = srv.get(f"/api/backfills/{bf5}")
+        if s3 == 200:
+            per, tot = bf_sums(r3)
+            if per != tot and seen["bf_mismatch"] is None:
+                seen["bf_mismatch"] = (per, tot, r3["status"])
+            if r3["status"] == "running" and 0 < tot[0] < r3["counts"]["total"]:
+                seen["bf_live"] = (per, tot)
+        return False
+
+    wait_until(poll_live, 120, 0.05)
+    t.ok(seen["run_live"] is not None and seen["run_live"]["steps_succeeded"]
+         < seen["run_live"]["steps_total"],
+         "GET /api/runs/ID: steps_succeeded counts up while the run goes on", seen)
+    t.ok(seen["list_live"], "GET /api/runs: the running run's counters are live too", seen)
+    t.ok(srv.run_ended(run5), "the slow backfill ends")
+    s, _, r = srv.get(f"/api/runs/{run5}")
+    t.ok(s == 200 and r["status"] == "success" and r["steps_succeeded"] == r["steps_total"] == 242
+         and r["steps_failed"] == 0, "after the end the counters equal the totals",
+         {k: r.get(k) for k in ("status", "steps_total", "steps_succeeded")})
+    t.ok(seen["bf_live"] is not None and seen["bf_mismatch"] is None,
+         "GET /api/backfills/ID: the assets' counts agree with the totals while it runs", seen)
+    s, _, r = srv.get(f"/api/backfills/{bf5}")
+    per, tot = bf_sums(r)
+    t.ok(s == 200 and r["status"] == "completed" and per == tot == (242, 0, 0)
+         and [a["succeeded"]["count"] for a in r["assets"]] == [121, 121],
+         "GET /api/backfills/ID: and after the end", (per, tot))
+
+    # ---- the grid: clamped ends, refusals, bucket_keys ----
+    s, _, r = srv.get("/api/assets/events/partitions/grid?from=100&to=100000&cols=5")
+    t.ok(s == 200 and r["from"] == 100 and r["to"] == 120
+         and sum(sum(b) for b in r["buckets"]) == 21,
+         "grid: a `to` past the end is the end (as a slice)", r)
+    s, _, r = srv.get("/api/assets/events/partitions/grid?to=121")
+    t.ok(s == 200 and r["to"] == 120, "grid: to = total is the end", r.get("to"))
+    for q, what in (("from=5&to=2", "from after to"), ("from=121", "from past the end"),
+                    ("from=500&to=1000", "from past the end, to clamped"),
+                    ("to=-1", "a negative to"), ("from=-3", "a negative from"),
+                    ("to=abc", "a to that is not a number"), ("from=1.5", "a fraction"),
+                    ("to=", "an empty to"), ("bucket_keys=2", "bucket_keys other than 0/1")):
+        s, _, r = srv.get(f"/api/assets/events/partitions/grid?{q}")
+        key = q.split("=")[0]
+        t.ok(s == 400 and key in err_of(r).get("message", ""),
+             f"grid: {what} ({q}) is 400 naming the parameter", (s, r))
+    s, _, r = srv.get("/api/assets/grid/partitions/grid?cols=30&rows_to=99&to=1000")
+    t.ok(s == 200 and r["rows_to"] == 2 and r["rows"] == ["A", "B", "C"] and r["to"] == 29,
+         "grid (2-D): rows_to and to past the end are clamped", r)
+    for q in ("rows_from=2&rows_to=1", "rows_from=3", "rows_to=-1", "rows_to=x"):
+        s, _, r = srv.get(f"/api/assets/grid/partitions/grid?{q}")
+        t.ok(s == 400 and q.split("=")[0] in err_of(r).get("message", ""),
+             f"grid (2-D): {q} is 400", (s, r))
+    s, _, plain = srv.get("/api/assets/events/partitions/grid?cols=10")
+    t.ok(s == 200 and "bucket_keys" not in plain, "grid: no bucket_keys unless asked", plain)
+    s, _, r = srv.get("/api/assets/events/partitions/grid?cols=10&bucket_keys=1")
+    day = lambda i: time.strftime("%Y-%m-%d", time.gmtime(1704067200 + 86400 * i))
+    want = [[day(c * 13), day(min(120, c * 13 + 12))] for c in range(10)]
+    t.ok(s == 200 and r["bucket_keys"] == want and r["buckets"] == plain["buckets"],
+         "grid: bucket_keys=1 gives each bucket's first and last key", r.get("bucket_keys"))
+    s, _, r = srv.get("/api/assets/events/partitions/grid?from=7&to=7&cols=1&bucket_keys=1")
+    t.ok(s == 200 and r["bucket_keys"] == [["2024-01-08", "2024-01-08"]],
+         "grid: bucket_keys of a single partition", r)
+    s, _, r = srv.get("/api/assets/grid/partitions/grid?cols=10&bucket_keys=1")
+    t.ok(s == 200 and r["bucket_keys"][0] == ["2024-04-01", "2024-04-03"]
+         and r["bucket_keys"][-1] == ["2024-04-28", "2024-04-30"] and len(r["bucket_keys"]) == 10,
+         "grid (2-D): bucket_keys over the column dimension", r.get("bucket_keys"))
+    s, _, r = srv.get("/api/assets/totals/partitions/grid?bucket_keys=1")
+    t.ok(s == 200 and r["bucket_keys"] == [["", ""]], "grid: bucket_keys of an unpartitioned asset",
+         r)
+
+    # ---- a big run: details and stream replay are bounded ----
+    s, _, r = srv.post("/api/backfills", {"selection": "hours", "all": True})
+    run6 = r.get("run_id")
+    t.ok(s == 202 and r["partitions"] == 720 and srv.run_ended(run6), "a run of 720 steps", r)
+    s, _, r = srv.get(f"/api/runs/{run6}")
+    tl = r.get("timeline") or {}
+    ta = (tl.get("assets") or [{}])[0]
+    t.ok(s == 200 and len(r["steps"]) == 500 and r["steps_count"] == 720
+         and r["steps_truncated"] is True and r["steps_offset"] == 0 and r["steps_limit"] == 500
+         and r["steps"][0]["partition"] == "2024-04-01-00:00",
+         "GET /api/runs/ID lists 500 steps by default, says how many there are",
+         {k: r.get(k) for k in ("steps_count", "steps_truncated", "steps_limit")})
+    t.ok(tl.get("buckets") == 50 and tl["start_ts"] <= tl["end_ts"] and ta.get("asset") == "hours"
+         and ta["steps"] == 720 and ta["success"] == 720 and ta["failed"] == 0
+         and ta["first_start_ts"] >= tl["start_ts"] and ta["last_end_ts"] <= tl["end_ts"]
+         and len(ta["ended"]) == 50 and sum(v[0] for v in ta["ended"]) == 720,
+         "GET /api/runs/ID: a timeline summed up per asset covers every step",
+         {k: v for k, v in ta.items() if k != "ended"})
+    s, _, r2 = srv.get(f"/api/runs/{run6}?steps_offset=500&steps_limit=500")
+    t.ok(s == 200 and len(r2["steps"]) == 220 and r2["steps_truncated"] is True
+         and r2["steps"][0]["partition"] == "2024-04-21-20:00",
+         "steps_offset pages the steps", {k: r2.get(k) for k in ("steps_count", "steps_offset")})
+    s, _, r3 = srv.get(f"/api/runs/{run6}?steps_limit=5000&timeline_buckets=7")
+    t.ok(s == 200 and len(r3["steps"]) == 720 and r3["steps_truncated"] is False
+         and len(r3["timeline"]["assets"][0]["ended"]) == 7,
+         "steps_limit up to 5000 lists them all; timeline_buckets", r3.get("steps_truncated"))
+    s, _, r4 = srv.get(f"/api/runs/{run6}?steps_limit=0")
+    t.ok(s == 200 and r4["steps"] == [] and r4["timeline"]["assets"][0]["steps"] == 720,
+         "steps_limit=0: the timeline alone", len(json.dumps(r4)))
+    for q in ("steps_limit=5001", "steps_limit=-1", "steps_offset=x", "timeline_buckets=0",
+              "timeline_buckets=501"):
+        s, _, r5 = srv.get(f"/api/runs/{run6}?{q}")
+        t.ok(s == 400 and q.split("=")[0] in err_of(r5).get("message", ""),
+             f"GET /api/runs/ID?{q}: 400", r5)
+    s, _, r5 = srv.get(f"/api/runs/{run6}/events?limit=5000")
+    n_events = len(r5["events"])
+    t.ok(n_events == 720 * 3 + 2, "the run has 3 events a step", n_events)
+    s, _, frames = srv.stream(f"/api/runs/{run6}/stream")
+    types = [f[0] for f in frames]
+    ev_frames = [f for f in frames if f[0] not in ("replay", "summary", "end", "progress")]
+    rp = frames[0][2] if frames and frames[0][0] == "replay" else {}
+    t.ok(s == 200 and types[0] == "replay" and rp["skipped"] == n_events - 1000
+         and rp["replayed"] == 1000 and frames[0][1] == rp["last_skipped_id"]
+         and rp["counts"].get("run_start") == 1
+         and sum(rp["counts"].values()) == rp["skipped"] and len(ev_frames) == 1000
+         and ev_frames[0][1] == rp["last_skipped_id"] + 1 and types[-1] == "end",
+         "the stream replays the last 1000 events after a replay frame counting the others",
+         (types[:2], rp, len(ev_frames)))
+    s, _, frames = srv.stream(f"/api/runs/{run6}/stream?replay=10")
+    ev_frames = [f for f in frames if f[0] not in ("replay", "summary", "end", "progress")]
+    t.ok(frames and frames[0][0] == "replay" and frames[0][2]["skipped"] == n_events - 10
+         and len(ev_frames) == 10 and ev_frames[-1][0] == "run_success",
+         "?replay=10: the last 10", [f[0] for f in frames])
+    last_ids = [f[1] for f in ev_frames] or [0]
+    s, _, frames = srv.stream(f"/api/runs/{run6}/stream",
+                              headers={"Last-Event-ID": str(last_ids[0])})
+    t.ok(frames and frames[0][0] != "replay" and [f[1] for f in frames if f[1]] == last_ids[1:],
+         "Last-Event-ID near the end: what follows, no replay frame", [f[0] for f in frames])
+    s, _, r5 = srv.get(f"/api/runs/{run6}/stream?replay=10001")
+    t.ok(s == 400 and "replay" in err_of(r5).get("message", ""), "?replay= above 10000: 400", r5)
+
+    # ---- cancel, then resume at once: no 409 (the cancel waits for the run to let go) ----
+    s, _, r = srv.post("/api/backfills", {"selection": "again", "all": True, "jobs": 1})
+    bf7 = r.get("backfill_id")
+    t.ok(s == 202 and bf7, "a slow backfill to cancel and resume", r)
+    answers = []
+    for k in range(20):
+        s1, _, r1 = srv.post(f"/api/backfills/{bf7}/cancel")
+        s2, _, r2 = srv.post(f"/api/backfills/{bf7}/resume", {"jobs": 1})
+        answers.append((s1, r1.get("status"), s2, r2.get("status") or err_of(r2).get("message")))
+        if s2 != 202:
+            break
+    t.ok(len(answers) == 20 and all(a[0] == 200 and a[1] == "canceled" and a[2] == 202
+                                    for a in answers),
+         "cancel then resume at once, 20 times: cancel says canceled, resume 202 (never 409)",
+         answers)
+    s, _, r = srv.post(f"/api/backfills/{bf7}/cancel")
+    t.ok(s == 200 and r["status"] == "canceled", "the last resume canceled too", r)
+    s, _, r = srv.get(f"/api/backfills/{bf7}")
+    t.ok(s == 200 and r["status"] == "canceled" and r["running_here"] is False
+         and len(r["runs"]) == 21, "the backfill: 21 runs, canceled, none running",
+         {k: r.get(k) for k in ("status", "runs", "running_here")})
 
     # ---- graceful stop ----
     s, _, r = srv.post("/api/backfills", {"selection": "slow", "missing": True, "jobs": 1})
