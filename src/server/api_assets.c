@@ -30,9 +30,10 @@
 #define CHECKS_MAX 100000
 #define DYNAMIC_KEYS_MAX 100000
 
-enum { S_MATERIALIZED, S_FAILED, S_IN_PROGRESS, S_MISSING, N_STATES };
+/* The first four are disjoint; stale is within materialized (docs/api.md). */
+enum { S_MATERIALIZED, S_FAILED, S_IN_PROGRESS, S_MISSING, S_STALE, N_STATES };
 static const char *const state_names[N_STATES] = {"materialized", "failed", "in_progress",
-						  "missing"};
+						  "missing", "stale"};
 
 static const tr_keyset *state_set(const tr_asset_state *s, int k)
 {
@@ -43,6 +44,8 @@ static const tr_keyset *state_set(const tr_asset_state *s, int k)
 		return &s->failed;
 	case S_IN_PROGRESS:
 		return &s->in_progress;
+	case S_STALE:
+		return &s->stale;
 	default:
 		return &s->missing;
 	}
@@ -453,7 +456,7 @@ static int parse_state(srv_ctx *c, const char *v, int *k)
 		if (!strcmp(v, state_names[*k]))
 			return 0;
 	srv_fail(c, 400, "bad_request", "query parameter state: \"%.40s\" is not a state "
-					"(materialized, failed, in_progress, missing)",
+					"(materialized, failed, in_progress, missing, stale)",
 		 v);
 	return -1;
 }
@@ -517,7 +520,7 @@ void api_asset_partitions(srv_ctx *c)
 		return;
 	if ((srv_query(c, "offset") || srv_query(c, "limit")) && !state) {
 		srv_fail(c, 400, "bad_request", "offset and limit page the keys of one state: give "
-						"state=materialized|failed|in_progress|missing");
+						"state=materialized|failed|in_progress|missing|stale");
 		return;
 	}
 	if (asset_state(c, i, &parts, &s))
@@ -618,7 +621,7 @@ static void add_count(tr_buf *b, int64_t v)
 }
 
 /*
- * An array of cols buckets [m, f, p, x] as one JSON value: written by hand
+ * An array of cols buckets [m, f, p, x, s] as one JSON value: written by hand
  * (numbers only, nothing to escape) and handed to the writer whole, because a
  * grid of 500 x 1000 cells is two million numbers.
  */

@@ -41,7 +41,7 @@ static const struct {
 	const char *name, *fill;
 } statuses[] = {
 	{"materialized", "#c8e6c9"}, {"partial", "#fff3bf"}, {"failed", "#ffc9c9"},
-	{"missing", "#eeeeee"},      {"running", "#bbdefb"},
+	{"missing", "#eeeeee"},      {"running", "#bbdefb"},      {"stale", "#fdf5e1"},
 };
 
 /* The status of asset i for the graph; index into statuses. */
@@ -58,6 +58,8 @@ static int asset_status(srv_ctx *c, size_t i)
 			status = 4;
 		else if (!tr_keyset_is_empty(&s.failed))
 			status = 2;
+		else if (!tr_keyset_is_empty(&s.stale))
+			status = 5;
 		else if (s.total > 0 && tr_keyset_count(&s.materialized) == s.total)
 			status = 0;
 		else if (!tr_keyset_is_empty(&s.materialized))
