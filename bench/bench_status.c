@@ -7,8 +7,13 @@
  *   (a) with the status summary current (median of several),
  *   (b) with 10 status changes since the summary (and status_changes alone),
  *   (c) cold: no summary, every status row read (the first `status`).
- * Goal: (a) and (b) under 20 ms. Run by `make bench`; about 30 s, mostly
- * writing the million events.
+ * Goal: (a) and (b) under 20 ms.
+ * Then staleness (docs/assets.md, "Stale partitions"), which reads the
+ * upstream asset's changes too: `copy` reads `hours` one to one (1,000,000
+ * partitions, identity mapping), `days` reads 24 hours each (41,666
+ * partitions, time_window) — (d) cold, (e) warm, (f) after 10 hours are
+ * materialized again (10 copies and 1 day stale).
+ * Run by `make bench`; about a minute, mostly writing two million events.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,7 +41,17 @@ static const char project_yaml[] = "name: bench\n"
 				   "  hours:\n"
 				   "    partitions: {type: hourly, start: 1900-01-01-00:00}\n"
 				   "    partition_expr: hour\n"
-				   "    sql: SELECT $partition_start AS hour\n";
+				   "    sql: SELECT $partition_start AS hour\n"
+				   "  copy:\n"
+				   "    partitions: {type: hourly, start: 1900-01-01-00:00}\n"
+				   "    partition_expr: hour\n"
+				   "    deps: [hours]\n"
+				   "    sql: SELECT $partition_start AS hour\n"
+				   "  days:\n"
+				   "    partitions: {type: daily, start: 1900-01-01}\n"
+				   "    partition_expr: day\n"
+				   "    deps: [hours]\n"
+				   "    sql: SELECT $partition_start AS day\n";
 
 /* 1900-01-01T00:00Z plus 1,000,000 hours: exactly PARTITIONS complete windows. */
 #define NOW (-2208988800LL + (int64_t)PARTITIONS * 3600)
@@ -69,8 +84,8 @@ static double median(double *v, size_t n)
 }
 
 /* Events of type for partitions [from, to) in batches (keys formatted from parts). */
-static void add_range(tr_storage *st, const tr_partitions *parts, int64_t run, const char *type,
-		      int64_t from, int64_t to, int64_t ts)
+static void add_asset_range(tr_storage *st, const char *asset, const tr_partitions *parts,
+			    int64_t run, const char *type, int64_t from, int64_t to, int64_t ts)
 {
 	static tr_event evs[BATCH];
 	static char keys[BATCH][24];
@@ -89,7 +104,7 @@ static void add_range(tr_storage *st, const tr_partitions *parts, int64_t run, c
 		evs[n].type = strcmp(type, "materialization") == 0 && i % FAIL_EVERY == 0
 				      ? "step_failure"
 				      : type;
-		evs[n].asset = "hours";
+		evs[n].asset = asset;
 		evs[n].partition = keys[n];
 		if (++n == BATCH || i + 1 == to) {
 			if (tr_storage_events_add(st, evs, n, &err))
@@ -98,6 +113,12 @@ static void add_range(tr_storage *st, const tr_partitions *parts, int64_t run, c
 		}
 	}
 	tr_buf_release(&key);
+}
+
+static void add_range(tr_storage *st, const tr_partitions *parts, int64_t run, const char *type,
+		      int64_t from, int64_t to, int64_t ts)
+{
+	add_asset_range(st, "hours", parts, run, type, from, to, ts);
 }
 
 static int64_t start_run(tr_storage *st)
@@ -142,6 +163,45 @@ static double status_once(const tr_project *p, tr_storage *st, const tr_partitio
 		tr_asset_state_release(&state);
 	}
 	return t;
+}
+
+/* The stale keys of asset i (and the time it took). */
+static double stale_once(const tr_project *p, tr_storage *st, size_t i, int64_t *stale)
+{
+	tr_partitions *parts = NULL;
+	tr_asset_state state;
+	tr_error err = {0};
+	double t0 = now_ms(), t;
+
+	if (tr_asset_partitions(p, st, i, NOW, &parts, &err) ||
+	    tr_asset_state_get(p, st, i, parts, &state, &err))
+		die("state", &err);
+	t = now_ms() - t0;
+	*stale = tr_keyset_count(&state.stale);
+	tr_asset_state_release(&state);
+	tr_partitions_free(parts);
+	return t;
+}
+
+/* Staleness of asset i: (d) cold, (e) warm; prints them. */
+static void bench_stale(const tr_project *p, tr_storage *st, size_t i, const char *what)
+{
+	double cold[COLD_RUNS], warm[WARM_RUNS];
+	int64_t stale = 0;
+	tr_error err = {0};
+	char key[64];
+
+	snprintf(key, sizeof(key), "stale:%s", p->assets[i].name);
+	for (int r = 0; r < COLD_RUNS; r++) {
+		if (tr_storage_summary_put(st, key, "bench: no summary", NULL, 0, 0, &err))
+			die("dropping the stale cache", &err);
+		cold[r] = stale_once(p, st, i, &stale);
+	}
+	for (int r = 0; r < WARM_RUNS; r++)
+		warm[r] = stale_once(p, st, i, &stale);
+	printf("stale: %s: state with staleness, cold (every row of both assets): %.0f ms; "
+	       "warm: %.2f ms; %lld stale\n",
+	       what, median(cold, COLD_RUNS), median(warm, WARM_RUNS), (long long)stale);
 }
 
 /* Makes the stored summary unusable: the next `status` is cold. */
@@ -235,6 +295,34 @@ int main(void)
 	printf("status: goal: under %.0f ms with a summary: %s\n", GOAL_MS,
 	       median(warm, WARM_RUNS) < GOAL_MS && median(changed, WARM_RUNS) < GOAL_MS ? "met"
 											 : "NOT met");
+
+	/* Staleness: the downstream assets, materialized after every hour. */
+	{
+		tr_partitions *days = NULL;
+		int64_t stale = 0;
+		double again[WARM_RUNS];
+
+		if (tr_asset_partitions(p, st, 2, NOW, &days, &err))
+			die("partitions", &err);
+		run = start_run(st);
+		add_asset_range(st, "copy", parts, run, "materialization", 0, PARTITIONS,
+				1700000003000);
+		add_asset_range(st, "days", days, run, "materialization", 0,
+				tr_partitions_count(days), 1700000003000);
+		bench_stale(p, st, 1, "copy (1,000,000 hours, identity)");
+		bench_stale(p, st, 2, "days (41,666 days of 24 hours, time_window)");
+		add_range(st, parts, run, "materialization", 1000, 1010, 1700000004000);
+		for (int r = 0; r < WARM_RUNS; r++)
+			again[r] = stale_once(p, st, 1, &stale);
+		printf("stale: copy, 10 hours materialized again since: %.2f ms (median of %d); "
+		       "%lld stale\n",
+		       median(again, WARM_RUNS), WARM_RUNS, (long long)stale);
+		for (int r = 0; r < WARM_RUNS; r++)
+			again[r] = stale_once(p, st, 2, &stale);
+		printf("stale: days, the same: %.2f ms (median of %d); %lld stale\n",
+		       median(again, WARM_RUNS), WARM_RUNS, (long long)stale);
+		tr_partitions_free(days);
+	}
 
 	tr_asset_state_release(&state);
 	tr_partitions_free(parts);
