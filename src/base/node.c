@@ -745,6 +745,22 @@ int tr_node_bool(const tr_node *node, int *out)
 	return TR_EINVAL;
 }
 
+int64_t tr_node_get_int(const tr_node *map, const char *key)
+{
+	int64_t v = 0;
+
+	return tr_node_int(tr_node_get(map, key), &v) == 0 ? v : 0;
+}
+
+const char *tr_node_get_text(const tr_node *map, const char *key)
+{
+	const tr_node *v = tr_node_get(map, key);
+
+	if (!v || v->kind != TR_NODE_SCALAR || tr_node_is_null(v))
+		return NULL;
+	return v->scalar;
+}
+
 int tr_node_is_null(const tr_node *node)
 {
 	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};

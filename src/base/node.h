@@ -56,6 +56,11 @@ int tr_node_bool(const tr_node *node, int *out); /* true/false/yes/no/on/off */
 /* 1 for a plain (unquoted) null / Null / NULL / ~ / empty scalar; 0 otherwise (and for NULL). */
 int tr_node_is_null(const tr_node *node);
 
+/* MAP: key's value as an integer (0 when absent or not one), or as text (NULL
+   when absent, null or not a scalar): for reading JSON answers. */
+int64_t tr_node_get_int(const tr_node *map, const char *key);
+const char *tr_node_get_text(const tr_node *map, const char *key);
+
 /* "map", "list", "string": for messages. */
 const char *tr_node_kind_name(const tr_node *node);
 

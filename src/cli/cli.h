@@ -138,8 +138,8 @@ int cli_isatty(int fd);
  * alive: 0 with *url (caller frees; NULL when there is none) and *token
  * ($TRANCHE_TOKEN, or NULL); an exit code after saying why otherwise (an
  * unreadable server file, a server that needs a token not given). what, when
- * not NULL, is said on stderr when there is one: "tranche: WHAT through
- * tranche serve at URL (it owns the warehouse while it runs)".
+ * not NULL, is said on stderr when there is one: "tranche: WHAT tranche
+ * serve at URL (it owns the warehouse while it runs)" (WHAT: "wiping through").
  */
 int cli_server_find(const cli_proj *cp, const char *what, char **url, const char **token);
 

@@ -261,8 +261,8 @@ int cli_run(cli_proj *cp, cli_run_args *ra)
 	size_t jobs = 0;
 	tr_error err = {0};
 	char *server = NULL;
-	const char *token = getenv("TRANCHE_TOKEN");
-	int rc, token_required = 0;
+	const char *token = NULL;
+	int rc;
 
 	if ((rc = cli_run_check_pick(ra)) || (rc = cli_parse_count(ra->jobs_arg, "--jobs", &jobs)))
 		goto out;
@@ -327,22 +327,8 @@ int cli_run(cli_proj *cp, cli_run_args *ra)
 	}
 	tr_run_report_release(&report);
 
-	rc = tr_client_find(cp->project->dir, &server, &token_required, &err);
-	if (rc < 0) {
-		rc = cli_fail(&err);
+	if ((rc = cli_server_find(cp, ra->json ? NULL : "submitting to", &server, &token)))
 		goto out;
-	}
-	if (server && token_required && !(token && *token)) {
-		rc = cli_failf(EXIT_USAGE, "tranche serve runs for this project at %s and needs its "
-					   "token: set TRANCHE_TOKEN (the server owns the warehouse "
-					   "while it runs)",
-			       server);
-		goto out;
-	}
-	if (server && !ra->json)
-		fprintf(stderr, "tranche: submitting to tranche serve at %s (it owns the warehouse "
-				"while it runs)\n",
-			server);
 	if (!server && (rc = cli_proj_attach(cp, CLI_PROJ_WAREHOUSE | CLI_PROJ_WRITE)))
 		goto out;
 	pg = cli_progress_new(cli_isatty(2), ra->json);

@@ -32,7 +32,7 @@ int cli_server_find(const cli_proj *cp, const char *what, char **url, const char
 		return rc;
 	}
 	if (what)
-		fprintf(stderr, "tranche: %s through tranche serve at %s (it owns the warehouse while "
+		fprintf(stderr, "tranche: %s tranche serve at %s (it owns the warehouse while "
 				"it runs)\n",
 			what, *url);
 	return 0;

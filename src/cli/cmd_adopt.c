@@ -119,7 +119,7 @@ int cmd_adopt(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if ((rc = cli_server_find(&cp, json ? NULL : "adopting", &server, &token)))
+	if ((rc = cli_server_find(&cp, json ? NULL : "adopting through", &server, &token)))
 		goto out;
 	if (server) {
 		if (tr_client_adopt(server, token, pos.items[0], dry_run, cp.now, &report, &err)) {

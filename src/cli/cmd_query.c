@@ -179,7 +179,7 @@ int cmd_wipe(int argc, char **argv)
 		goto out;
 	}
 	/* the request is valid: now open what it writes, or hand it to the server */
-	if ((rc = cli_server_find(&cp, "wiping", &server, &token)))
+	if ((rc = cli_server_find(&cp, "wiping through", &server, &token)))
 		goto out;
 	if (server) {
 		rc = tr_client_wipe(server, token, &req, &report, &err);

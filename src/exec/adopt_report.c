@@ -176,40 +176,32 @@ void tr_adopt_report_write_json(const tr_adopt_report *r, int dry_run, const tr_
 
 /* ---- the text, from the JSON ------------------------------------------------------------------ */
 
-static int64_t num(const tr_node *obj, const char *key)
-{
-	int64_t v = 0;
-
-	tr_node_int(tr_node_get(obj, key), &v);
-	return v;
-}
-
+/* key's text, "" when absent or null. */
 static const char *str(const tr_node *obj, const char *key)
 {
-	const tr_node *v = tr_node_get(obj, key);
+	const char *v = tr_node_get_text(obj, key);
 
-	return v && v->kind == TR_NODE_SCALAR && (v->quoted || !tr_node_is_null(v)) ? v->scalar
-										   : "";
+	return v ? v : "";
 }
 
 static void text_unpartitioned(const tr_node *doc, tr_buf *out)
 {
 	const tr_node *kept = tr_node_get(doc, "left_as_they_are");
 	int dry_run = 0;
-	int64_t rows = num(doc, "table_rows");
+	int64_t rows = tr_node_get_int(doc, "table_rows");
 
 	tr_node_bool(tr_node_get(doc, "dry_run"), &dry_run);
 	tr_buf_addf(out, "table %s: %lld %s\n", str(doc, "table"), (long long)rows,
 		    plural(rows, "row", "rows"));
-	if (num(tr_node_get(doc, "adopted"), "partitions"))
+	if (tr_node_get_int(tr_node_get(doc, "adopted"), "partitions"))
 		tr_buf_addf(out, "%s asset %s: its table %s as materialized%s\n",
 			    dry_run ? "would adopt" : "adopted", str(doc, "asset"),
 			    dry_run ? "would be recorded" : "is recorded",
 			    dry_run ? " (dry run: nothing was recorded)" : "");
 	else
 		tr_buf_addf(out, "left as it is: asset %s is already %s\n", str(doc, "asset"),
-			    num(kept, "materialized") ? "materialized"
-			    : num(kept, "failed")     ? "recorded as failed (tranche materialize "
+			    tr_node_get_int(kept, "materialized") ? "materialized"
+			    : tr_node_get_int(kept, "failed")     ? "recorded as failed (tranche materialize "
 							"retries it)"
 						    : "being materialized");
 }
@@ -217,12 +209,12 @@ static void text_unpartitioned(const tr_node *doc, tr_buf *out)
 static void text_ranges(const tr_node *adopted, int dry_run, tr_buf *out)
 {
 	const tr_node *ranges = tr_node_get(adopted, "ranges");
-	int64_t n = num(adopted, "partitions"), rows = num(adopted, "rows");
+	int64_t n = tr_node_get_int(adopted, "partitions"), rows = tr_node_get_int(adopted, "rows");
 	size_t width = 0, pwidth = 0;
 
 	for (size_t k = 0; k < ranges->n; k++) {
 		const tr_node *range = ranges->items[k];
-		int64_t parts = num(range, "partitions");
+		int64_t parts = tr_node_get_int(range, "partitions");
 		char text[48];
 		size_t len = (size_t)snprintf(text, sizeof(text), "%lld %s", (long long)parts,
 					      plural(parts, "partition", "partitions"));
@@ -238,7 +230,7 @@ static void text_ranges(const tr_node *adopted, int dry_run, tr_buf *out)
 		    dry_run ? " (dry run: nothing was recorded)" : "");
 	for (size_t k = 0; k < ranges->n; k++) {
 		const tr_node *range = ranges->items[k];
-		int64_t parts = num(range, "partitions"), range_rows = num(range, "rows");
+		int64_t parts = tr_node_get_int(range, "partitions"), range_rows = tr_node_get_int(range, "rows");
 		char text[48];
 
 		snprintf(text, sizeof(text), "%lld %s", (long long)parts,
@@ -252,11 +244,11 @@ static void text_outside(const tr_node *outside, tr_buf *out)
 {
 	const tr_node *reasons = tr_node_get(outside, "reasons");
 
-	tr_buf_addf(out, "rows in no partition: %lld\n", (long long)num(outside, "rows"));
+	tr_buf_addf(out, "rows in no partition: %lld\n", (long long)tr_node_get_int(outside, "rows"));
 	for (size_t k = 0; reasons && k < reasons->n; k++) {
 		const tr_node *o = reasons->items[k];
 		const tr_node *examples = tr_node_get(o, "examples");
-		int64_t rows = num(o, "rows");
+		int64_t rows = tr_node_get_int(o, "rows");
 		size_t n = examples && examples->kind == TR_NODE_SEQ ? examples->n : 0;
 
 		tr_buf_addf(out, "  %lld %s %s", (long long)rows, plural(rows, "row", "rows"),
@@ -273,17 +265,17 @@ static void text_partitioned(const tr_node *doc, tr_buf *out)
 {
 	const tr_node *adopted = tr_node_get(doc, "adopted");
 	const tr_node *kept = tr_node_get(doc, "left_as_they_are");
-	int64_t n = num(adopted, "partitions"), rows = num(doc, "table_rows");
-	int64_t kept_materialized = num(kept, "materialized"), kept_failed = num(kept, "failed");
-	int64_t kept_in_progress = num(kept, "in_progress");
+	int64_t n = tr_node_get_int(adopted, "partitions"), rows = tr_node_get_int(doc, "table_rows");
+	int64_t kept_materialized = tr_node_get_int(kept, "materialized"), kept_failed = tr_node_get_int(kept, "failed");
+	int64_t kept_in_progress = tr_node_get_int(kept, "in_progress");
 	int64_t kept_all = kept_materialized + kept_failed + kept_in_progress;
-	int64_t next = num(doc, "missing_after");
+	int64_t next = tr_node_get_int(doc, "missing_after");
 	int dry_run = 0;
 
 	tr_node_bool(tr_node_get(doc, "dry_run"), &dry_run);
 	tr_buf_addf(out, "table %s: %lld %s in %lld of the %lld %s partitions that exist now\n",
 		    str(doc, "table"), (long long)rows, plural(rows, "row", "rows"),
-		    (long long)(n + kept_all), (long long)num(doc, "partitions_total"),
+		    (long long)(n + kept_all), (long long)tr_node_get_int(doc, "partitions_total"),
 		    str(doc, "partitions_type"));
 	if (n)
 		text_ranges(adopted, dry_run, out);
@@ -305,7 +297,7 @@ static void text_partitioned(const tr_node *doc, tr_buf *out)
 		tr_buf_addf(out, "left as they are: %lld %s being materialized by a run\n",
 			    (long long)kept_in_progress,
 			    plural(kept_in_progress, "partition", "partitions"));
-	if (num(tr_node_get(doc, "outside"), "rows"))
+	if (tr_node_get_int(tr_node_get(doc, "outside"), "rows"))
 		text_outside(tr_node_get(doc, "outside"), out);
 	if (next > 0)
 		tr_buf_addf(out, "next: tranche materialize %s --missing runs the %lld %s not there\n",

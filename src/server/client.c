@@ -230,23 +230,6 @@ static int refused(long status, const tr_node *answer, const char *url, tr_error
 	return code;
 }
 
-static int64_t node_i64(const tr_node *obj, const char *key)
-{
-	int64_t v = 0;
-
-	tr_node_int(tr_node_get(obj, key), &v);
-	return v;
-}
-
-static const char *node_str(const tr_node *obj, const char *key)
-{
-	const tr_node *v = tr_node_get(obj, key);
-
-	if (!v || v->kind != TR_NODE_SCALAR || (!v->quoted && tr_node_is_null(v)))
-		return NULL;
-	return v->scalar;
-}
-
 static int node_flag(const tr_node *obj, const char *key)
 {
 	int b = 0;
@@ -273,26 +256,26 @@ static void on_summary(struct follow *fw, const tr_node *s)
 {
 	tr_run_report *r = fw->report;
 	const tr_node *steps = tr_node_get(s, "steps"), *parts = tr_node_get(s, "partitions");
-	const char *status = node_str(s, "status"), *first = node_str(s, "first_error");
+	const char *status = tr_node_get_text(s, "status"), *first = tr_node_get_text(s, "first_error");
 
 	fw->summary = 1;
-	r->run_id = node_i64(s, "run_id");
-	r->backfill_id = node_i64(s, "backfill_id");
-	r->total = (size_t)node_i64(steps, "total");
-	r->succeeded = (size_t)node_i64(steps, "succeeded");
-	r->failed = (size_t)node_i64(steps, "failed");
-	r->skipped = (size_t)node_i64(steps, "skipped");
-	r->partitions_total = node_i64(parts, "total");
-	r->partitions_succeeded = node_i64(parts, "succeeded");
-	r->partitions_failed = node_i64(parts, "failed");
-	r->partitions_skipped = node_i64(parts, "skipped");
-	r->retries = (size_t)node_i64(s, "retries");
-	r->checks_failed = (size_t)node_i64(s, "checks_failed");
+	r->run_id = tr_node_get_int(s, "run_id");
+	r->backfill_id = tr_node_get_int(s, "backfill_id");
+	r->total = (size_t)tr_node_get_int(steps, "total");
+	r->succeeded = (size_t)tr_node_get_int(steps, "succeeded");
+	r->failed = (size_t)tr_node_get_int(steps, "failed");
+	r->skipped = (size_t)tr_node_get_int(steps, "skipped");
+	r->partitions_total = tr_node_get_int(parts, "total");
+	r->partitions_succeeded = tr_node_get_int(parts, "succeeded");
+	r->partitions_failed = tr_node_get_int(parts, "failed");
+	r->partitions_skipped = tr_node_get_int(parts, "skipped");
+	r->retries = (size_t)tr_node_get_int(s, "retries");
+	r->checks_failed = (size_t)tr_node_get_int(s, "checks_failed");
 	r->canceled = status && !strcmp(status, "canceled");
 	free(r->first_error);
 	r->first_error = first ? strdup(first) : NULL;
-	if (!r->first_error && node_str(s, "error"))
-		r->first_error = strdup(node_str(s, "error"));
+	if (!r->first_error && tr_node_get_text(s, "error"))
+		r->first_error = strdup(tr_node_get_text(s, "error"));
 }
 
 static void on_frame(struct follow *fw)
@@ -314,25 +297,25 @@ static void on_frame(struct follow *fw)
 		tr_progress pr;
 
 		memset(&pr, 0, sizeof(pr));
-		pr.total = (size_t)node_i64(doc, "total");
-		pr.done = (size_t)node_i64(doc, "done");
-		pr.failed = (size_t)node_i64(doc, "failed");
-		pr.skipped = (size_t)node_i64(doc, "skipped");
-		pr.asset = node_str(doc, "asset");
-		pr.partition = node_str(doc, "partition");
-		pr.elapsed_ms = node_i64(doc, "elapsed_ms");
+		pr.total = (size_t)tr_node_get_int(doc, "total");
+		pr.done = (size_t)tr_node_get_int(doc, "done");
+		pr.failed = (size_t)tr_node_get_int(doc, "failed");
+		pr.skipped = (size_t)tr_node_get_int(doc, "skipped");
+		pr.asset = tr_node_get_text(doc, "asset");
+		pr.partition = tr_node_get_text(doc, "partition");
+		pr.elapsed_ms = tr_node_get_int(doc, "elapsed_ms");
 		pr.ended = node_flag(doc, "ended");
 		pr.ok = node_flag(doc, "ok");
-		pr.error = node_str(doc, "error");
-		pr.partitions_total = node_i64(doc, "partitions_total");
-		pr.partitions_done = node_i64(doc, "partitions_done");
-		pr.partitions_failed = node_i64(doc, "partitions_failed");
-		pr.partitions_skipped = node_i64(doc, "partitions_skipped");
-		pr.running = (size_t)node_i64(doc, "running");
-		pr.running_assets = node_str(doc, "running_assets");
+		pr.error = tr_node_get_text(doc, "error");
+		pr.partitions_total = tr_node_get_int(doc, "partitions_total");
+		pr.partitions_done = tr_node_get_int(doc, "partitions_done");
+		pr.partitions_failed = tr_node_get_int(doc, "partitions_failed");
+		pr.partitions_skipped = tr_node_get_int(doc, "partitions_skipped");
+		pr.running = (size_t)tr_node_get_int(doc, "running");
+		pr.running_assets = tr_node_get_text(doc, "running_assets");
 		pr.retrying = node_flag(doc, "retrying");
-		pr.waiting = node_str(doc, "waiting");
-		pr.waiting_until_ms = node_i64(doc, "waiting_until_ms");
+		pr.waiting = tr_node_get_text(doc, "waiting");
+		pr.waiting_until_ms = tr_node_get_int(doc, "waiting_until_ms");
 		if (!pr.asset && !pr.waiting)
 			pr.waiting = "";
 		fw->req->on_progress(fw->req->ctx, &pr);
@@ -466,14 +449,14 @@ static int report_from_run(struct follow *fw, tr_error *err)
 		tr_run_report *r = fw->report;
 
 		r->run_id = fw->run_id;
-		r->total = (size_t)node_i64(answer, "steps_total");
-		r->succeeded = (size_t)node_i64(answer, "steps_succeeded");
-		r->failed = (size_t)node_i64(answer, "steps_failed");
-		r->skipped = (size_t)node_i64(answer, "steps_skipped");
-		r->backfill_id = node_i64(answer, "backfill_id");
-		st = node_str(answer, "status");
+		r->total = (size_t)tr_node_get_int(answer, "steps_total");
+		r->succeeded = (size_t)tr_node_get_int(answer, "steps_succeeded");
+		r->failed = (size_t)tr_node_get_int(answer, "steps_failed");
+		r->skipped = (size_t)tr_node_get_int(answer, "steps_skipped");
+		r->backfill_id = tr_node_get_int(answer, "backfill_id");
+		st = tr_node_get_text(answer, "status");
 		r->canceled = st && !strcmp(st, "canceled");
-		error = node_str(answer, "error");
+		error = tr_node_get_text(answer, "error");
 		free(r->first_error);
 		r->first_error = error ? strdup(error) : NULL;
 		if (st && !strcmp(st, "running"))
@@ -568,12 +551,12 @@ int tr_client_materialize(const char *url, const char *token, const tr_run_reque
 		rc = refused(status, answer, url, err);
 		goto out;
 	}
-	state = node_str(answer, "status");
+	state = tr_node_get_text(answer, "status");
 	if (state && !strcmp(state, "nothing_to_do")) {
-		report->backfill_id = node_i64(answer, "backfill_id");
+		report->backfill_id = tr_node_get_int(answer, "backfill_id");
 		goto out;
 	}
-	fw.run_id = node_i64(answer, "run_id");
+	fw.run_id = tr_node_get_int(answer, "run_id");
 	if (fw.run_id <= 0) {
 		rc = tr_error_set(err, TR_EIO, "the tranche server at %s started no run", url);
 		goto out;
@@ -583,9 +566,9 @@ int tr_client_materialize(const char *url, const char *token, const tr_run_reque
 	fw.req = req;
 	fw.report = report;
 	report->run_id = fw.run_id;
-	report->backfill_id = node_i64(answer, "backfill_id");
-	report->total = (size_t)node_i64(answer, "steps");
-	report->partitions_total = node_i64(answer, "partitions");
+	report->backfill_id = tr_node_get_int(answer, "backfill_id");
+	report->total = (size_t)tr_node_get_int(answer, "steps");
+	report->partitions_total = tr_node_get_int(answer, "partitions");
 	rc = follow_run(&fw, err);
 	if (!rc && !fw.summary)
 		rc = report_from_run(&fw, err);
@@ -779,8 +762,8 @@ int tr_client_wipe(const char *url, const char *token, const tr_wipe_request *re
 	if ((rc = tr_node_parse(tr_buf_str(&answer), answer.len, "the server's answer", &doc, err)))
 		goto out;
 	report->whole = node_flag(doc, "whole");
-	report->partitions = node_i64(doc, "partitions");
-	report->rows = node_i64(doc, "rows_deleted");
+	report->partitions = tr_node_get_int(doc, "partitions");
+	report->rows = tr_node_get_int(doc, "rows_deleted");
 out:
 	tr_node_free(doc);
 	tr_buf_release(&body);
