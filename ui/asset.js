@@ -3,7 +3,7 @@
 import { get, post, enc } from './api.js';
 import {
   el, clear, errorBox, emptyBox, badge, healthBar, fmtInt, fmtTs, fmtAgo, fmtDuration, plural,
-  assetHref, runHref, backfillHref, isActive, toast, STATE_LABEL, add, fill,
+  assetHref, runHref, backfillHref, isActive, toast, STATE_LABEL, BAR_STATES, barCounts, add, fill,
 } from './util.js';
 import { Heatmap, layoutOf } from './heatmap.js';
 
@@ -101,7 +101,8 @@ function renderPartitions(ctx, card, detail, refreshers) {
   add(card, hmBox);
 
   const selBar = el('div.selbar');
-  const selText = el('p.sel-summary#selection-summary', { 'aria-live': 'polite' }, 'Nothing selected: drag across the heatmap, or choose the missing or failed partitions.');
+  const NOTHING = 'Nothing selected: drag across the heatmap, or choose the missing, failed or stale partitions.';
+  const selText = el('p.sel-summary#selection-summary', { 'aria-live': 'polite' }, NOTHING);
   const planBox = el('div.plan#backfill-plan');
   const followBox = el('div.follow#backfill-follow', { 'aria-live': 'polite' });
   let stats = null;
@@ -115,11 +116,20 @@ function renderPartitions(ctx, card, detail, refreshers) {
 
   const btnMissing = el('button.btn#select-missing', { type: 'button', onclick: () => pickState('missing') }, 'Select missing');
   const btnFailed = el('button.btn#select-failed', { type: 'button', onclick: () => pickState('failed') }, 'Select failed');
+  const btnStale = el('button.btn#select-stale', {
+    type: 'button', onclick: () => pickState('stale'),
+    title: 'Materialized partitions that read an upstream partition materialized after them (--stale)',
+  }, 'Select stale');
+  // with "Select missing": the stale partitions too (--missing --stale)
+  const withStale = el('input#with-stale', { type: 'checkbox' });
+  const withStaleLabel = el('label.with-stale', { hidden: true }, withStale, ' and the stale partitions');
+  withStale.addEventListener('change', () => pickState(withStale.checked ? 'missing_stale' : 'missing'));
   const btnAll = el('button.btn#select-all', { type: 'button', onclick: () => pickAll() }, 'Select all');
   const btnClear = el('button.btn.ghost#select-clear', { type: 'button', onclick: () => hm.setSelection(null, true) }, 'Clear');
   const btnZoom = el('button.btn.ghost', { type: 'button', onclick: () => hm.zoomToSelection() }, 'Zoom to selection');
   const btnLaunch = el('button.btn.primary#launch-backfill', { type: 'button', disabled: true, onclick: () => dryRun() }, 'Launch backfill…');
-  add(selBar, el('div.btn-row', btnMissing, btnFailed, btnAll, btnClear, btnZoom, el('span.spacer'), btnLaunch), selText);
+  add(selBar, el('div.btn-row', btnMissing, btnFailed, btnStale, btnAll, btnClear, btnZoom, el('span.spacer'), btnLaunch),
+    withStaleLabel, selText);
   add(card, selBar, planBox, followBox);
 
   function pickState(state) {
@@ -135,15 +145,22 @@ function renderPartitions(ctx, card, detail, refreshers) {
       if (!ctx.alive) return;
       stats = s;
       const c = s.counts || {};
+      // materialized as the fresh ones, then the stale ones: the row adds up to the total
+      const shown = barCounts(c);
       fill(counts, 
         healthBar(c, s.total),
-        el('div.count-row', ['materialized', 'stale', 'failed', 'in_progress', 'missing'].map((st) =>
-          (st === 'stale' && !c.stale) ? null : el('span.count', { dataset: { state: st } }, el('i.sw.st-' + st), ` ${fmtInt(c[st] || 0)} ${STATE_LABEL[st]}`)),
+        el('div.count-row', BAR_STATES.map((st) =>
+          (st === 'stale' && !c.stale) ? null : el('span.count', {
+            dataset: { state: st, count: shown[st] },
+            title: st === 'stale' ? 'materialized, but an upstream partition they read was materialized after them' : null,
+          }, el('i.sw.st-' + st), ` ${fmtInt(shown[st])} ${STATE_LABEL[st]}`)),
         el('span.count.muted', `of ${fmtInt(s.total)}`)));
       btnMissing.textContent = `Select missing (${fmtInt((c.missing || 0) + (c.failed || 0))})`;
       btnFailed.textContent = `Select failed (${fmtInt(c.failed || 0)})`;
+      btnStale.textContent = `Select stale (${fmtInt(c.stale || 0)})`;
       btnMissing.disabled = !((c.missing || 0) + (c.failed || 0));
       btnFailed.disabled = !c.failed;
+      btnStale.disabled = !c.stale;
       btnAll.textContent = `Select all (${fmtInt(s.total)})`;
       if (selection && selection.type !== 'range') updateSelection();
     } catch (e) {
@@ -157,19 +174,29 @@ function renderPartitions(ctx, card, detail, refreshers) {
     const seq = ++selSeq;
     btnLaunch.disabled = !selection;
     btnZoom.hidden = !(selection && selection.type === 'range');
-    if (!selection) { selText.textContent = 'Nothing selected: drag across the heatmap, or choose the missing or failed partitions.'; return; }
+    const sc = (stats && stats.counts) || {};
+    const missingPick = !!selection && selection.type === 'state' && ['missing', 'missing_stale'].includes(selection.state);
+    withStaleLabel.hidden = !(missingPick && (sc.stale || selection.state === 'missing_stale'));
+    withStale.checked = missingPick && selection.state === 'missing_stale';
+    if (!selection) { selText.textContent = NOTHING; return; }
+    // c: [materialized, failed, in_progress, missing, stale] as the grid's buckets (stale within materialized)
     let c = null;
     let what = '';
     if (selection.type === 'state' || selection.type === 'all') {
-      const sc = (stats && stats.counts) || {};
       if (selection.type === 'all') {
-        c = [sc.materialized || 0, sc.failed || 0, sc.in_progress || 0, sc.missing || 0];
+        c = [sc.materialized || 0, sc.failed || 0, sc.in_progress || 0, sc.missing || 0, sc.stale || 0];
         what = 'every partition';
       } else if (selection.state === 'failed') {
-        c = [0, sc.failed || 0, 0, 0];
+        c = [0, sc.failed || 0, 0, 0, 0];
         what = 'the failed partitions';
+      } else if (selection.state === 'stale') {
+        c = [sc.stale || 0, 0, 0, 0, sc.stale || 0];
+        what = 'the stale partitions (an upstream partition they read was materialized after them)';
+      } else if (selection.state === 'missing_stale') {
+        c = [sc.stale || 0, sc.failed || 0, 0, sc.missing || 0, sc.stale || 0];
+        what = 'the missing partitions (failed ones included) and the stale ones';
       } else {
-        c = [0, sc.failed || 0, 0, sc.missing || 0];
+        c = [0, sc.failed || 0, 0, sc.missing || 0, 0];
         what = 'the missing partitions (failed ones included)';
       }
     } else {
@@ -186,11 +213,14 @@ function renderPartitions(ctx, card, detail, refreshers) {
     selText.dataset.count = n;
     selText.dataset.missing = c[3];
     selText.dataset.failed = c[1];
+    selText.dataset.stale = c[4] || 0;
+    const stale = Math.min(c[4] || 0, c[0]);
     fill(selText, 
       el('strong', `${plural(n, 'partition')} selected`), ` — ${what}: `,
       el('span.st-text-missing', `${fmtInt(c[3])} missing`), ', ',
       el('span.st-text-failed', `${fmtInt(c[1])} failed`), ', ',
-      `${fmtInt(c[0])} materialized`, c[2] ? `, ${fmtInt(c[2])} in progress` : '', '.');
+      `${fmtInt(c[0] - stale)} materialized`, stale ? el('span.st-text-stale', `, ${fmtInt(stale)} stale`) : '',
+      c[2] ? `, ${fmtInt(c[2])} in progress` : '', '.');
     btnLaunch.disabled = n === 0;
   }
 
@@ -208,9 +238,10 @@ function renderPartitions(ctx, card, detail, refreshers) {
     let q = `/api/assets/${enc(name)}/partitions/grid?from=${sel.from}&to=${sel.to}&cols=1`;
     if (sel.rowFrom !== undefined) q += `&rows_from=${sel.rowFrom}&rows_to=${sel.rowTo}`;
     const d = await get(q);
-    if (d.buckets) return d.buckets[0] || [0, 0, 0, 0];
-    const t = [0, 0, 0, 0];
-    for (const r of d.cells || []) { const v = r[0] || [0, 0, 0, 0]; for (let i = 0; i < 4; i++) t[i] += v[i]; }
+    const t = [0, 0, 0, 0, 0];
+    for (const v of d.buckets ? [d.buckets[0]] : (d.cells || []).map((r) => r[0])) {
+      for (let i = 0; i < 5; i++) t[i] += (v && v[i]) || 0;
+    }
     return t;
   }
 
@@ -219,6 +250,7 @@ function renderPartitions(ctx, card, detail, refreshers) {
     const b = { selection: name };
     const sel = selection;
     if (sel.type === 'all') { b.all = true; return b; }
+    if (sel.type === 'state' && sel.state === 'missing_stale') { b.missing = true; b.stale = true; return b; }
     if (sel.type === 'state') { b[sel.state] = true; return b; }
     const k0 = sel.fromKey ?? await hm.keyAt(sel.from);
     const k1 = sel.toKey ?? await hm.keyAt(sel.to);
@@ -326,8 +358,8 @@ function renderPartitions(ctx, card, detail, refreshers) {
         fill(line, 
           el('span', 'Backfill ', el('a', { href: backfillHref(f.id) }, String(f.id)), ' '),
           badge(b.status), ' ',
-          el('span.follow-bar', healthBar({ materialized: c.succeeded || 0, failed: c.failed || 0, stale: c.skipped || 0,
-            missing: Math.max(0, total - done) }, total)), ' ',
+          el('span.follow-bar', healthBar({ materialized: c.succeeded || 0, failed: c.failed || 0, skipped: c.skipped || 0,
+            missing: Math.max(0, total - done) }, total, { states: ['materialized', 'failed', 'skipped', 'missing'] })), ' ',
           el('span#follow-progress', `${fmtInt(c.succeeded || 0)} of ${fmtInt(total)} partitions succeeded` +
             (c.failed ? `, ${fmtInt(c.failed)} failed` : '') + (c.skipped ? `, ${fmtInt(c.skipped)} skipped` : '')),
           runId !== undefined && runId !== null ? el('span', ' · ', el('a', { href: runHref(runId) }, `run ${runId}`)) : null,
@@ -359,7 +391,7 @@ function rangesText(ranges) {
 function renderUnpartitioned(ctx, card, detail) {
   const lm = detail.last_materialization;
   let st = detail.status || (lm ? 'materialized' : 'missing');
-  if (typeof st === 'object') st = ['failed', 'in_progress', 'materialized', 'stale'].find((k) => st[k] > 0) || 'missing';
+  if (typeof st === 'object') st = ['failed', 'in_progress', 'stale', 'materialized'].find((k) => st[k] > 0) || 'missing';
   const out = el('div.follow#backfill-follow');
   const btn = el('button.btn.primary#materialize', { type: 'button' }, 'Materialize');
   btn.addEventListener('click', async () => {

@@ -9,9 +9,9 @@ import {
 function progress(b) {
   const c = b.counts || {};
   const total = c.total || 0;
-  const bar = healthBar({ materialized: c.succeeded || 0, failed: c.failed || 0, stale: c.skipped || 0,
+  const bar = healthBar({ materialized: c.succeeded || 0, failed: c.failed || 0, skipped: c.skipped || 0,
     missing: Math.max(0, total - (c.succeeded || 0) - (c.failed || 0) - (c.skipped || 0)) }, total,
-  { states: ['materialized', 'failed', 'stale', 'missing'] });
+  { states: ['materialized', 'failed', 'skipped', 'missing'] });
   bar.classList.add('progress-bar');
   bar.setAttribute('aria-label', `${fmtInt(c.succeeded || 0)} of ${fmtInt(total)} partitions succeeded, ${fmtInt(c.failed || 0)} failed, ${fmtInt(c.skipped || 0)} skipped`);
   return el('div.progress-cell', bar,

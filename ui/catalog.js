@@ -2,7 +2,7 @@
 // partitions by state, its last materialization; a filter box.
 import { get } from './api.js';
 import {
-  el, clear, errorBox, emptyBox, healthBar, fmtInt, fmtAgo, fmtTs, assetHref, runHref, every, STATE_LABEL, add, fill,
+  el, clear, errorBox, emptyBox, healthBar, barCounts, fmtInt, fmtAgo, fmtTs, assetHref, runHref, every, STATE_LABEL, add, fill,
 } from './util.js';
 
 let lastFilter = '';
@@ -28,10 +28,11 @@ export async function render(ctx) {
     lastFilter = filter.value;
     const shown = assets.filter((a) => !q || [a.name, a.group, a.kind, a.table, a.description,
       a.partitions && a.partitions.type].some((v) => v && String(v).toLowerCase().includes(q)));
-    const totals = { materialized: 0, failed: 0, in_progress: 0, missing: 0 };
-    for (const a of assets) for (const s of Object.keys(totals)) totals[s] += countsOf(a)[s] || 0;
+    // materialized as the fresh ones, then the stale ones (shown when there are some)
+    const totals = { materialized: 0, stale: 0, failed: 0, in_progress: 0, missing: 0 };
+    for (const a of assets) { const c = barCounts(countsOf(a)); for (const s of Object.keys(totals)) totals[s] += c[s]; }
     summary.textContent = `${fmtInt(assets.length)} assets` + (q ? `, ${fmtInt(shown.length)} shown` : '') +
-      ` · partitions: ${Object.entries(totals).map(([s, n]) => `${fmtInt(n)} ${STATE_LABEL[s]}`).join(', ')}`;
+      ` · partitions: ${Object.entries(totals).filter(([s, n]) => s !== 'stale' || n).map(([s, n]) => `${fmtInt(n)} ${STATE_LABEL[s]}`).join(', ')}`;
     clear(body);
     if (!assets.length) { add(body, emptyBox('This project declares no assets yet (tranche.yaml, assets:).')); return; }
     if (!shown.length) { add(body, emptyBox(`No asset matches “${filter.value}”.`)); return; }
@@ -82,12 +83,14 @@ export function countsOf(a) {
   if (a.status && typeof a.status === 'object') return a.status;
   const lm = a.last_materialization;
   const st = a.status || (lm ? 'materialized' : 'missing');
-  return { materialized: st === 'materialized' ? 1 : 0, failed: st === 'failed' ? 1 : 0,
+  return { materialized: st === 'materialized' || st === 'stale' ? 1 : 0, failed: st === 'failed' ? 1 : 0,
     in_progress: st === 'in_progress' || st === 'running' ? 1 : 0, missing: st === 'missing' ? 1 : 0,
     stale: st === 'stale' ? 1 : 0 };
 }
 
-function healthText(c, total) {
+// "58 ok · 2 stale · …": ok is materialized and not stale, so the parts add up
+function healthText(counts, total) {
+  const c = barCounts(counts);
   const parts = [];
   if (c.materialized) parts.push(`${fmtInt(c.materialized)} ok`);
   if (c.stale) parts.push(`${fmtInt(c.stale)} stale`);

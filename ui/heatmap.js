@@ -8,6 +8,10 @@
 // dimension, columns over the time dimension. Nothing here is per partition:
 // 1,000,000 partitions cost what 1,000 do.
 //
+// A bucket is the counts [materialized, failed, in_progress, missing, stale]:
+// stale partitions are a part of the materialized ones, drawn amber, the rest
+// of them green (so the bands add up to the bucket).
+//
 // Each answer carries the first and last key of every column (bucket_keys=1),
 // so that the hover tooltip and a selection's keys need no request of their own.
 //
@@ -17,7 +21,7 @@
 // arrows pan, 0 shows the whole range, Enter selects what is in view, Escape
 // clears the selection.
 import { get, enc } from './api.js';
-import { el, clear, COLORS, STATES, STATE_LABEL, fmtInt, add, fill } from './util.js';
+import { el, clear, COLORS, BAR_STATES, STATE_LABEL, fmtInt, add, fill } from './util.js';
 
 const TIME_TYPES = ['daily', 'hourly', 'weekly', 'monthly', 'cron', 'time', 'time_window'];
 const STRIP_H = 44;
@@ -25,6 +29,14 @@ const ROW_H = 18;
 const AXIS_H = 20;
 const ROWS_PAGE = 40;
 const LABEL_W = 96;
+const NONE = [0, 0, 0, 0, 0];
+
+// A bucket's counts in the order of BAR_STATES: fresh materialized, stale,
+// failed, in progress, missing (disjoint, adding up to the bucket).
+function barParts(v) {
+  const stale = Math.min(v[4] || 0, v[0] || 0);
+  return [(v[0] || 0) - stale, stale, v[1] || 0, v[2] || 0, v[3] || 0];
+}
 
 export function isTimeType(t) { return TIME_TYPES.includes(t); }
 
@@ -93,8 +105,14 @@ export class Heatmap {
     return el('button.btn.small' + (cls ? '.' + cls : ''), { type: 'button', title: label, 'aria-label': label, onclick: fn }, text);
   }
 
+  // stale is in the legend only while the view shows some (see describe())
   legend() {
-    return el('div.legend', { 'aria-hidden': 'true' }, STATES.map((s) => el('span.lg', el('i.sw.st-' + s), STATE_LABEL[s])));
+    this.legendItems = {};
+    return el('div.legend', { 'aria-hidden': 'true' }, BAR_STATES.map((s) => {
+      const item = el('span.lg', { hidden: s === 'stale', dataset: { state: s } }, el('i.sw.st-' + s), STATE_LABEL[s]);
+      this.legendItems[s] = item;
+      return item;
+    }));
   }
 
   destroy() {
@@ -231,15 +249,17 @@ export class Heatmap {
     return Math.max(0, Math.min(this.rows().length - 1, r));
   }
 
+  // the counts of column c (of one row of a grid, or of all its rows), as the
+  // server gives a bucket: [materialized, failed, in_progress, missing, stale]
   countsOfCol(c, row) {
-    if (!this.data) return [0, 0, 0, 0];
+    if (!this.data) return NONE;
     if (this.data.kind === 'grid' || this.data.cells) {
-      if (row !== undefined) return (this.data.cells[row] || [])[c] || [0, 0, 0, 0];
-      const t = [0, 0, 0, 0];
-      for (const r of this.data.cells) { const v = r[c] || [0, 0, 0, 0]; for (let i = 0; i < 4; i++) t[i] += v[i]; }
+      if (row !== undefined) return (this.data.cells[row] || [])[c] || NONE;
+      const t = [0, 0, 0, 0, 0];
+      for (const r of this.data.cells) { const v = r[c] || NONE; for (let i = 0; i < 5; i++) t[i] += v[i] || 0; }
       return t;
     }
-    return this.data.buckets[c] || [0, 0, 0, 0];
+    return this.data.buckets[c] || NONE;
   }
 
   // ---- drawing ----------------------------------------------------------------
@@ -281,21 +301,23 @@ export class Heatmap {
   }
 
   // one bucket: stacked bands in proportion to its counts (a bucket of one
-  // state is one colour; a little failure stays visible: at least 2 px)
+  // state is one colour; a little failure or staleness stays visible: at
+  // least 2 px)
   drawCell(ctx, x, y, w, h, v) {
-    const total = v[0] + v[1] + v[2] + v[3];
+    const parts = barParts(v); // in BAR_STATES order
+    const total = parts.reduce((a, n) => a + n, 0);
     if (!total) { ctx.fillStyle = '#f3f4f6'; ctx.fillRect(x, y, w, h); return; }
-    const order = [1, 2, 3, 0]; // failed, in progress, missing on top of materialized
+    const order = [2, 3, 4, 1, 0]; // failed, in progress, missing, stale on top of fresh materialized
     let yy = y;
     let left = h;
     for (let k = 0; k < order.length; k++) {
       const i = order[k];
-      if (!v[i]) continue;
-      let hh = (k === order.length - 1) ? left : Math.max(2, Math.round((h * v[i]) / total));
+      if (!parts[i]) continue;
+      let hh = (k === order.length - 1) ? left : Math.max(2, Math.round((h * parts[i]) / total));
       hh = Math.min(hh, left);
-      const last = order.slice(k + 1).every((j) => !v[j]);
+      const last = order.slice(k + 1).every((j) => !parts[j]);
       if (last) hh = left;
-      ctx.fillStyle = i === 2 ? this.stripes(ctx) : COLORS[STATES[i]];
+      ctx.fillStyle = BAR_STATES[i] === 'in_progress' ? this.stripes(ctx) : COLORS[BAR_STATES[i]];
       ctx.fillRect(x, yy, w, hh);
       yy += hh;
       left -= hh;
@@ -326,7 +348,7 @@ export class Heatmap {
         for (let c = 0; c < cols; c++) {
           const x0 = px0 + Math.floor(c * cw);
           const x1 = px0 + Math.floor((c + 1) * cw);
-          this.drawCell(ctx, x0, y + 1, Math.max(1, x1 - x0 - gap), ROW_H - 2, line[c] || [0, 0, 0, 0]);
+          this.drawCell(ctx, x0, y + 1, Math.max(1, x1 - x0 - gap), ROW_H - 2, line[c] || NONE);
         }
       }
     } else {
@@ -334,7 +356,7 @@ export class Heatmap {
       for (let c = 0; c < cols; c++) {
         const x0 = Math.floor(c * cw);
         const x1 = Math.floor((c + 1) * cw);
-        this.drawCell(ctx, x0, 0, Math.max(1, x1 - x0 - gap), STRIP_H, b[c] || [0, 0, 0, 0]);
+        this.drawCell(ctx, x0, 0, Math.max(1, x1 - x0 - gap), STRIP_H, b[c] || NONE);
       }
     }
     this.drawSelection(ctx, h);
@@ -416,13 +438,14 @@ export class Heatmap {
       ctx.lineWidth = 2;
       ctx.strokeRect(x0 + 1, y0 + 1, Math.max(2, x1 - x0 - 2), Math.max(2, y1 - y0 - 2));
     } else if (s.type === 'state') {
-      // outline the buckets that hold partitions in the selected state(s)
-      const idx = s.state === 'failed' ? [1] : [1, 3];
+      // mark the buckets that hold partitions in the selected state(s)
+      // (bucket indexes: 1 failed, 3 missing, 4 stale)
+      const idx = { failed: [1], missing: [1, 3], stale: [4], missing_stale: [1, 3, 4] }[s.state] || [1, 3];
       ctx.fillStyle = '#111827';
       const rowsN = grid ? this.rows().length : 1;
       for (let r = 0; r < rowsN; r++) {
         for (let c = 0; c < cols; c++) {
-          const v = grid ? ((this.data.cells[r] || [])[c] || [0, 0, 0, 0]) : this.countsOfCol(c);
+          const v = grid ? ((this.data.cells[r] || [])[c] || NONE) : this.countsOfCol(c);
           if (!idx.some((i) => v[i] > 0)) continue;
           const x = px0 + c * cw;
           const y = grid ? AXIS_H + r * ROW_H + ROW_H - 3 : STRIP_H - 4;
@@ -445,14 +468,17 @@ export class Heatmap {
     ctx.strokeRect(Math.round(x) + 0.5, y + 0.5, Math.max(2, cw - 1), (grid ? ROW_H : STRIP_H) - 1);
   }
 
-  // the text alternative of the canvas, and the visible summary line
+  // the text alternative of the canvas, and the visible summary line; its
+  // data-* attributes count as the server does (data-materialized includes
+  // data-stale), the text as the colours do (materialized, then stale)
   describe() {
     const d = this.data;
-    const t = [0, 0, 0, 0];
+    const t = [0, 0, 0, 0, 0];
     const cols = this.cols();
-    if (d.cells) for (const r of d.cells) for (let c = 0; c < cols; c++) { const v = r[c] || [0, 0, 0, 0]; for (let i = 0; i < 4; i++) t[i] += v[i]; }
-    else for (const v of d.buckets || []) for (let i = 0; i < 4; i++) t[i] += v[i] || 0;
+    if (d.cells) for (const r of d.cells) for (let c = 0; c < cols; c++) { const v = r[c] || NONE; for (let i = 0; i < 5; i++) t[i] += v[i] || 0; }
+    else for (const v of d.buckets || []) for (let i = 0; i < 5; i++) t[i] += v[i] || 0;
     const shown = t[0] + t[1] + t[2] + t[3];
+    const parts = barParts(t);
     const first = this.keyOfCol(0, 0);
     const last = this.keyOfCol(cols - 1, 1);
     const whole = this.from === 0 && this.to === this.n - 1;
@@ -460,14 +486,17 @@ export class Heatmap {
     const what = this.layout.kind === 'grid'
       ? `${whole ? 'all' : fmtInt(this.span)} of ${fmtInt(this.n)} ${this.layout.timeDim} keys × ${fmtInt(this.rows().length)}${d.rows_total && d.rows_total > this.rows().length ? ' of ' + fmtInt(d.rows_total) : ''} ${this.layout.rowDim} rows`
       : `${whole ? 'all ' : ''}${fmtInt(this.span)}${whole ? '' : ' of ' + fmtInt(this.n)} partitions`;
-    const counts = STATES.map((s, i) => `${fmtInt(t[i])} ${STATE_LABEL[s]}`).join(', ');
+    const counts = BAR_STATES.map((s, i) => (s === 'stale' && !parts[i] ? null : `${fmtInt(parts[i])} ${STATE_LABEL[s]}`))
+      .filter(Boolean).join(', ');
     const text = `Showing ${range} (${what}): ${counts}.`;
     this.summary.textContent = text + (this.bucketSize() > 1 ? ` Each column is ${fmtInt(this.bucketSize())} partitions.` : '');
     this.summary.dataset.materialized = t[0];
     this.summary.dataset.failed = t[1];
     this.summary.dataset.inProgress = t[2];
     this.summary.dataset.missing = t[3];
+    this.summary.dataset.stale = t[4];
     this.summary.dataset.total = shown;
+    if (this.legendItems) this.legendItems.stale.hidden = !t[4];
     this.canvas.setAttribute('aria-label', `Partitions of ${this.name}. ${text}`);
     this.rangeLabel.textContent = range;
     this.toolbar.querySelector('.hm-all').disabled = whole;
@@ -630,7 +659,7 @@ export class Heatmap {
     fill(this.tooltip, 
       el('div.tt-key', keyText + (grid ? ` · ${this.rows()[r]}` : '')),
       a !== b ? el('div.tt-n.muted', `${fmtInt(b - a + 1)} ${grid ? this.layout.timeDim + ' keys' : 'partitions'}`) : null,
-      el('div.tt-counts', STATES.map((s, i) => v[i] ? el('div', el('i.sw.st-' + s), ` ${fmtInt(v[i])} ${STATE_LABEL[s]}`) : null)));
+      el('div.tt-counts', barParts(v).map((k, i) => (k ? el('div', el('i.sw.st-' + BAR_STATES[i]), ` ${fmtInt(k)} ${STATE_LABEL[BAR_STATES[i]]}`) : null))));
     this.tooltip.hidden = false;
     const w = this.wrap.clientWidth;
     const tw = this.tooltip.offsetWidth || 180;

@@ -37,19 +37,35 @@ export function clear(node) {
   return node;
 }
 
-// The partition states, in the order of the grid route's buckets [m, f, p, x].
-export const STATES = ['materialized', 'failed', 'in_progress', 'missing'];
-// Bars also show stale partitions when the server counts them.
+// The partition states, in the order of the grid route's buckets
+// [materialized, failed, in_progress, missing, stale]: the first four are
+// disjoint, the fifth (stale) is a part of the first.
+export const STATES = ['materialized', 'failed', 'in_progress', 'missing', 'stale'];
+// What the bars and the heatmap draw: materialized split into fresh (green)
+// and stale (amber), then the other states. See barCounts().
 export const BAR_STATES = ['materialized', 'stale', 'failed', 'in_progress', 'missing'];
 export const STATE_LABEL = {
   materialized: 'materialized', failed: 'failed', in_progress: 'in progress', missing: 'missing',
-  stale: 'stale', partial: 'partly materialized', running: 'running',
+  stale: 'stale', partial: 'partly materialized', running: 'running', skipped: 'skipped',
 };
 // Same values as the CSS variables in style.css (canvas cannot read them cheaply).
 export const COLORS = {
   materialized: '#2f9e5b', failed: '#d9403a', in_progress: '#2f74e0', missing: '#dde2e8',
-  stale: '#e3a008', partial: '#8cc9a3', running: '#2f74e0', selection: 'rgba(17, 24, 39, 0.16)',
+  stale: '#e3a008', partial: '#8cc9a3', running: '#2f74e0', skipped: '#b8bec7',
+  selection: 'rgba(17, 24, 39, 0.16)',
 };
+
+// The server's counts (materialized includes the stale ones) as the bars draw
+// them: materialized is the fresh part, stale the rest, so that the parts add
+// up to the total.
+export function barCounts(counts) {
+  const c = counts || {};
+  const stale = Math.min(c.stale || 0, c.materialized || 0);
+  return {
+    materialized: (c.materialized || 0) - stale, stale,
+    failed: c.failed || 0, in_progress: c.in_progress || 0, missing: c.missing || 0,
+  };
+}
 
 export function fmtInt(n) {
   if (n === null || n === undefined || Number.isNaN(n)) return '–';
@@ -100,13 +116,18 @@ export function badge(status) {
   return el('span.badge.' + cls, STATE_LABEL[s] || s.replace(/_/g, ' '));
 }
 
-// A horizontal bar of counts by state (the catalog's health bar, backfill progress).
+// A horizontal bar of counts by state. Without opts.states, counts are a
+// partition status from the server (the catalog's health bar, the asset's
+// counts): materialized is drawn as its fresh part and its stale part. With
+// opts.states (a backfill's progress), the counts are drawn as they are.
 export function healthBar(counts, total, opts) {
   const bar = el('div.hbar', { role: 'img' });
   const parts = [];
-  const t = total || STATES.reduce((a, s) => a + (counts[s] || 0), 0);
-  for (const s of (opts && opts.states) || BAR_STATES) {
-    const n = counts[s] || 0;
+  const states = (opts && opts.states) || BAR_STATES;
+  const c = (opts && opts.states) ? counts : barCounts(counts);
+  const t = total || states.reduce((a, s) => a + (c[s] || 0), 0);
+  for (const s of states) {
+    const n = c[s] || 0;
     if (!n) continue;
     parts.push(`${fmtInt(n)} ${STATE_LABEL[s] || s}`);
     if (t > 0) bar.append(el('span.seg.st-' + s, { style: { width: (100 * n / t) + '%' } }));

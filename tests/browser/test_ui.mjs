@@ -9,7 +9,8 @@
 // loopback port with a token, and drives headless Chromium (Debian's
 // /usr/bin/chromium, through playwright-core): the catalog, an asset's
 // heatmap, selecting the missing partitions, a backfill launched from the UI
-// until the heatmap is all materialized, a dragged range, lineage, runs,
+// until the heatmap is all materialized, a dragged range, stale partitions
+// (an upstream partition rematerialized; "Select stale"), lineage, runs,
 // backfills, errors and the project-file banner. Prints TAP; screenshots go
 // to $TEST_OUTPUT or build/test-output/browser/. Any console error fails it.
 //
@@ -319,6 +320,114 @@ async function main() {
     await page.click('#confirm-backfill');
     await page.waitForFunction(() => document.querySelector('#heatmap-summary').dataset.materialized === '4', null, { timeout: 60000 });
   });
+  // ---- stale partitions: an upstream partition rematerialized after its readers ---------
+  const waitRun = async (r) => {
+    assert(r.status === 202 && r.body.run_id, `launch: ${r.status} ${JSON.stringify(r.body)}`);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 60000) {
+      const st = (await api(`/api/runs/${r.body.run_id}`)).body.status;
+      if (st !== 'running') { assert(st === 'success', `run ${r.body.run_id} ended ${st}`); return; }
+      await sleep(100);
+    }
+    throw new Error(`run ${r.body.run_id} did not end within 60 s`);
+  };
+  const postJson = (p, body) => api(p, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const staleReady = await step('rematerializing events 2024-01-05...2024-01-06 (POST /api/materialize) makes 2 partitions of daily_totals stale', async () => {
+    await waitRun(await postJson('/api/materialize', { selection: 'daily_totals', missing: true }));
+    await waitRun(await postJson('/api/materialize', { selection: 'events', from: '2024-01-05', to: '2024-01-06' }));
+    const st = await api('/api/assets/daily_totals/partitions');
+    assert(st.body.counts.materialized === 60 && st.body.counts.stale === 2, `API counts: ${JSON.stringify(st.body.counts)}`);
+  });
+  if (staleReady) {
+    await step('the catalog and the lineage show daily_totals stale', async () => {
+      await page.goto(`${base}/#/`);
+      await page.waitForFunction(() => /2 stale/.test((document.querySelector('tr[data-asset="daily_totals"]') || {}).textContent || ''), null, { timeout: 15000 });
+      const row = await page.textContent('tr[data-asset="daily_totals"]');
+      assert(/58 ok/.test(row) && /2 stale/.test(row), `daily_totals health: ${row}`);
+      const bar = await page.getAttribute('tr[data-asset="daily_totals"] .hbar', 'aria-label');
+      assert(/58 materialized, 2 stale/.test(bar), `health bar label: ${bar}`);
+      assert(await page.$('tr[data-asset="daily_totals"] .hbar .seg.st-stale'), 'an amber segment in the health bar');
+      await shot('catalog-stale.png');
+      await page.goto(`${base}/#/lineage`);
+      await page.waitForSelector('#lineage [data-asset="daily_totals"][data-status="stale"]', { timeout: 15000 });
+      const fill = await page.$eval('#lineage [data-asset="daily_totals"] rect:nth-of-type(2)', (r) => r.getAttribute('fill'));
+      assert(fill === '#e3a008', `the stale node's colour: ${fill}`);
+      await shot('lineage-stale-card.png', '#lineage');
+    });
+    await step('the downstream asset shows its stale partitions: counts, heatmap, legend, tooltip', async () => {
+      await page.goto(`${base}/#/assets/daily_totals`);
+      await page.waitForFunction(() => (document.querySelector('#heatmap-summary') || { dataset: {} }).dataset.stale === '2', null, { timeout: 15000 });
+      const s = await summary();
+      assert(s.materialized === '60' && /58 materialized, 2 stale/.test(s.text), `summary: ${s.text}`);
+      await page.waitForSelector('#partition-counts .count[data-state="stale"]', { timeout: 15000 });
+      const counts = await page.$$eval('#partition-counts .count[data-state]', (c) => Object.fromEntries(c.map((x) => [x.dataset.state, x.textContent.trim()])));
+      assert(/^2 stale$/.test(counts.stale) && /^58 materialized$/.test(counts.materialized), `counts: ${JSON.stringify(counts)}`);
+      const legend = await page.$eval('.hm-toolbar .legend [data-state="stale"]', (e) => !e.hidden);
+      assert(legend, 'the legend shows stale');
+      const btn = await page.textContent('#select-stale');
+      assert(btn.trim() === 'Select stale (2)' && !(await page.$eval('#select-stale', (b) => b.disabled)), `button: ${btn}`);
+      // the heatmap's pixels: amber where 2024-01-05 is (the 5th of 60 columns)
+      const px = await page.$eval('canvas.hm-canvas', (cv) => {
+        const w = cv.width / 60;
+        const d = cv.getContext('2d').getImageData(Math.floor(4.5 * w), Math.floor(cv.height * 0.2), 1, 1).data;
+        return [d[0], d[1], d[2]];
+      });
+      assert(px[0] === 0xe3 && px[1] === 0xa0 && px[2] === 0x08, `the colour of 2024-01-05: ${px}`);
+      const box = await (await page.$('canvas.hm-canvas')).boundingBox();
+      await page.mouse.move(box.x + box.width * (4.5 / 60), box.y + 10);
+      await page.waitForSelector('.hm-tooltip:not([hidden])');
+      const tip = await page.textContent('.hm-tooltip');
+      assert(/2024-01-05/.test(tip) && /1 stale/.test(tip), `tooltip: ${tip}`);
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height + 80);
+    });
+    await step('"Select stale" selects them; the dry run plans exactly them; the backfill leaves none stale', async () => {
+      await page.click('#select-stale');
+      await page.waitForFunction(() => document.querySelector('#selection-summary').dataset.count === '2');
+      const t = await page.textContent('#selection-summary');
+      assert(/2 partitions selected/.test(t) && /2 stale/.test(t), `selection: ${t}`);
+      await page.click('#launch-backfill');
+      await page.waitForSelector('#confirm-backfill', { timeout: 15000 });
+      const plan = await page.textContent('#backfill-plan');
+      assert(/daily_totals/.test(plan) && /2024-01-05\.\.\.2024-01-06/.test(plan) && /Run 2 partitions/.test(plan), `plan: ${plan}`);
+      await shot('asset-stale-card.png', '#partitions');
+      await page.click('#confirm-backfill');
+      await page.waitForFunction(() => {
+        const s = document.querySelector('#heatmap-summary').dataset;
+        return s.stale === '0' && s.materialized === '60' && s.inProgress === '0';
+      }, null, { timeout: 90000, polling: 250 });
+      await page.waitForFunction(() => /2 of 2 partitions succeeded/.test((document.querySelector('#follow-progress') || {}).textContent || ''), null, { timeout: 30000 });
+      await page.waitForFunction(() => !document.querySelector('#partition-counts .count[data-state="stale"]') &&
+        document.querySelector('#select-stale').disabled, null, { timeout: 15000 });
+      const s = await summary();
+      assert(!/stale/.test(s.text), `summary: ${s.text}`);
+      assert(await page.$eval('.hm-toolbar .legend [data-state="stale"]', (e) => e.hidden), 'the legend hides stale again');
+      const st = await api('/api/assets/daily_totals/partitions');
+      assert(st.body.counts.stale === 0 && st.body.counts.materialized === 60, `API counts: ${JSON.stringify(st.body.counts)}`);
+      await shot('asset-stale-done.png');
+    });
+    await step('"Select missing" offers the stale ones too (missing and stale)', async () => {
+      await waitRun(await postJson('/api/materialize', { selection: 'events', partitions: ['2024-01-09'] }));
+      await postJson('/api/assets/daily_totals/wipe', { partitions: ['2024-02-29'] }).then((r) => assert(r.status === 200, `wipe: ${JSON.stringify(r.body)}`));
+      await page.reload();
+      await page.waitForFunction(() => /Select stale \(1\)/.test((document.querySelector('#select-stale') || {}).textContent || ''), null, { timeout: 15000 });
+      await page.click('#select-missing');
+      await page.waitForSelector('label.with-stale:not([hidden])');
+      await page.check('#with-stale');
+      await page.waitForFunction(() => document.querySelector('#selection-summary').dataset.count === '2');
+      const t = await page.textContent('#selection-summary');
+      assert(/1 missing/.test(t) && /1 stale/.test(t), `selection: ${t}`);
+      await page.click('#launch-backfill');
+      await page.waitForSelector('#confirm-backfill', { timeout: 15000 });
+      await shot('asset-missing-stale-card.png', '#partitions');
+      const plan = await page.textContent('#backfill-plan');
+      assert(/2024-01-09/.test(plan) && /2024-02-29/.test(plan) && /Run 2 partitions/.test(plan), `plan: ${plan}`);
+      await page.click('#confirm-backfill');
+      await page.waitForFunction(() => {
+        const s = document.querySelector('#heatmap-summary').dataset;
+        return s.stale === '0' && s.materialized === '60' && s.missing === '0';
+      }, null, { timeout: 90000, polling: 250 });
+    });
+  }
   await step('a refused request shows the server\'s message', async () => {
     expectedErrors.push(/\/api\/assets\/no_such_asset/);
     await page.goto(`${base}/#/assets/no_such_asset`);

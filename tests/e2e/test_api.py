@@ -66,6 +66,29 @@ assets:
     sql: SELECT CAST($partition_start AS DATE) AS day, i, hash(i) AS h FROM range({ROWS_SLOW}) t(i)
 """
 
+# Stale partitions (docs/assets.md): raw -> clean (daily, identity) -> monthly
+# (time window) -> total (unpartitioned), as in tests/cli/stale.t.
+STALE_PROJECT = """name: stale
+assets:
+  raw:
+    partitions: {type: daily, start_date: 2024-01-01}
+    partition_expr: day
+    sql: SELECT $partition_start::DATE AS day, 1 AS v
+  clean:
+    partitions: {type: daily, start_date: 2024-01-01}
+    partition_expr: day
+    deps: [raw]
+    sql: SELECT day, v * 2 AS v FROM raw WHERE day = $partition_start::DATE
+  monthly:
+    partitions: {type: monthly, start_date: 2024-01-01}
+    partition_expr: month
+    deps: [clean]
+    sql: SELECT date_trunc('month', day) AS month, sum(v) AS v FROM clean WHERE day >= $partition_start::DATE AND day < $partition_end::DATE GROUP BY 1
+  total:
+    deps: [monthly]
+    sql: SELECT sum(v) AS v FROM monthly
+"""
+
 t = Tap()
 pr = Project(binary_from_argv(), PROJECT)
 
@@ -337,7 +360,7 @@ try:
     s, _, r = srv.get("/api/assets/grid/partitions/grid?cols=30")
     t.ok(s == 200 and r["kind"] == "grid" and r["rows"] == ["A", "B", "C"]
          and r["col_dimension"] == "date" and r["cols"] == 30
-         and all(c == [1, 0, 0, 0] for row in r["cells"] for c in row),
+         and all(c == [1, 0, 0, 0, 0] for row in r["cells"] for c in row),
          "grid: rows of the static dimension, columns over time", r)
 
     # ---- dynamic partitions ----
@@ -631,6 +654,117 @@ try:
     t.ok(s == 200 and r["status"] == "canceled" and r["running_here"] is False
          and len(r["runs"]) == 21, "the backfill: 21 runs, canceled, none running",
          {k: r.get(k) for k in ("status", "runs", "running_here")})
+
+    # ---- stale partitions: counts, ranges, pages, grid, lineage, launches ----
+    pr3 = Project(pr.bin, STALE_PROJECT, now="2024-03-01")
+    try:
+        c = pr3.run("materialize", "*", "--all")
+        t.ok(c.returncode == 0, "stale: the project is materialized (60 days, 2 months)", c.stderr)
+        srv3 = Server(pr3)
+
+        def counts3(asset):
+            return srv3.get(f"/api/assets/{asset}/partitions")[2].get("counts", {})
+
+        t.ok(all(counts3(a).get("stale") == 0 for a in ("raw", "clean", "monthly", "total")),
+             "stale: nothing is stale after one run of everything",
+             {a: counts3(a) for a in ("raw", "clean", "monthly", "total")})
+        s, _, r = srv3.post("/api/materialize", {"selection": "raw", "from": "2024-01-05",
+                                                 "to": "2024-01-06"})
+        t.ok(s == 202 and srv3.run_ended(r.get("run_id", 0)),
+             "stale: raw 2024-01-05...2024-01-06 rematerialized (POST /api/materialize)", r)
+        s, _, r = srv3.get("/api/assets")
+        by = {a["name"]: a for a in r.get("assets", [])}
+        t.ok(s == 200 and by["clean"]["partitions"]["stale"] == 2
+             and by["clean"]["partitions"]["materialized"] == 60
+             and by["clean"]["status"]["stale"] == 2 and by["raw"]["partitions"]["stale"] == 0
+             and by["monthly"]["partitions"]["stale"] == 0 and by["total"]["status"]["stale"] == 0,
+             "GET /api/assets: counts.stale, a part of materialized",
+             {n: a.get("partitions") or a.get("status") for n, a in by.items()})
+        s, _, r = srv3.get("/api/assets/clean")
+        t.ok(s == 200 and r["partitions"]["stale"] == 2 and r["status"]["stale"] == 2,
+             "GET /api/assets/NAME: counts.stale", r.get("partitions"))
+        s, _, r = srv3.get("/api/assets/clean/partitions")
+        t.ok(s == 200 and r["counts"] == {"materialized": 60, "failed": 0, "in_progress": 0,
+                                          "missing": 0, "stale": 2}
+             and r["ranges"]["stale"] == [[4, 5, "2024-01-05", "2024-01-06"]]
+             and r["ranges"]["materialized"] == [[0, 59, "2024-01-01", "2024-02-29"]]
+             and r["range_counts"]["stale"] == 1,
+             "partitions: counts.stale, ranges.stale (within materialized), range_counts.stale", r)
+        s, _, r = srv3.get("/api/assets/clean/partitions?state=stale&limit=1")
+        s2, _, r2 = srv3.get("/api/assets/clean/partitions?state=stale&offset=1&limit=1")
+        t.ok(s == 200 and r["state"] == "stale" and r["total_in_state"] == 2
+             and r["keys"] == [{"index": 4, "key": "2024-01-05", "state": "stale"}]
+             and s2 == 200 and [k["key"] for k in r2["keys"]] == ["2024-01-06"],
+             "partitions?state=stale pages the stale keys", (r, r2))
+        s, _, r = srv3.get("/api/assets/clean/partitions/grid?cols=10")
+        b = r.get("buckets", [])
+        t.ok(s == 200 and b[0] == [6, 0, 0, 0, 2] and all(x == [6, 0, 0, 0, 0] for x in b[1:])
+             and len(b) == 10,
+             "grid: a fifth count per bucket, the stale ones (within the first)", b)
+        s, _, r = srv3.get("/api/assets/clean/partitions/grid?from=5&to=6&cols=2")
+        t.ok(s == 200 and r["buckets"] == [[1, 0, 0, 0, 1], [1, 0, 0, 0, 0]],
+             "grid: the stale count of single partitions", r.get("buckets"))
+        s, _, r = srv3.get("/api/lineage")
+        st = {n["name"]: n["status"] for n in r.get("nodes", [])}
+        t.ok(s == 200 and st == {"raw": "materialized", "clean": "stale", "monthly": "materialized",
+                                 "total": "materialized"},
+             "GET /api/lineage: status stale for an asset with stale partitions", st)
+        s, h, svg = srv3.get("/api/lineage.svg")
+        t.ok(s == 200 and re.search(r'<g[^>]*class="node stale"[^>]*data-asset="clean"', svg),
+             "GET /api/lineage.svg: the stale node's class", svg[:400] if isinstance(svg, str) else svg)
+
+        # launches: stale alone, refused with all or failed, missing and stale together
+        s, _, r = srv3.post("/api/backfills", {"selection": "clean", "stale": True, "dry_run": True})
+        t.ok(s == 200 and r["partitions"] == 2 and [(p["asset"], p["ranges"]) for p in r["plan"]]
+             == [("clean", ["2024-01-05...2024-01-06"])],
+             "POST /api/backfills stale dry run: the stale partitions of the selection", r)
+        s, _, r = srv3.post("/api/backfills", {"selection": "*", "stale": True, "dry_run": True})
+        t.ok(s == 200 and r["partitions"] == 4 and [(p["asset"], p["ranges"]) for p in r["plan"]]
+             == [("clean", ["2024-01-05...2024-01-06"]), ("monthly", ["2024-01-01"]),
+                 ("total", None)],
+             "stale dry run of '*': and what downstream will become stale (monthly, total)", r)
+        for other in ("all", "failed"):
+            s, _, r = srv3.post("/api/backfills", {"selection": "clean", "stale": True,
+                                                   other: True, "dry_run": True})
+            t.ok(s == 400 and "stale" in err_of(r).get("message", ""),
+                 f"stale with {other}: 400 listing the picks", r)
+        s, _, r = srv3.post("/api/backfills", {"selection": "clean", "stale": "yes"})
+        t.ok(s == 400 and "stale" in err_of(r).get("message", ""), "stale not a boolean: 400", r)
+        s, _, r = srv3.post("/api/backfills", {"selection": "*", "stale": True})
+        t.ok(s == 202 and r["partitions"] == 4 and r["backfill_id"]
+             and srv3.run_ended(r.get("run_id", 0)),
+             "POST /api/backfills stale: runs the 4 partitions", r)
+        t.ok(all(counts3(a).get("stale") == 0 for a in ("raw", "clean", "monthly", "total"))
+             and counts3("clean")["materialized"] == 60,
+             "after it nothing is stale", {a: counts3(a) for a in ("clean", "monthly", "total")})
+        s, _, r = srv3.get("/api/lineage")
+        t.ok(s == 200 and all(n["status"] == "materialized" for n in r["nodes"]),
+             "the lineage is all materialized again", [(n["name"], n["status"]) for n in r["nodes"]])
+        s, _, r = srv3.post("/api/materialize", {"selection": "*", "stale": True})
+        t.ok(s == 200 and r["status"] == "nothing_to_do", "stale with none stale: nothing_to_do", r)
+
+        s, _, r = srv3.post("/api/assets/clean/wipe", {"partitions": ["2024-02-29"]})
+        t.ok(s == 200 and r["partitions"] == 1, "stale: clean 2024-02-29 wiped (missing)", r)
+        s, _, r = srv3.post("/api/materialize", {"selection": "raw", "partitions": ["2024-01-10"]})
+        t.ok(s == 202 and srv3.run_ended(r.get("run_id", 0)), "stale: raw 2024-01-10 again", r)
+        c3 = counts3("clean")
+        t.ok(c3.get("missing") == 1 and c3.get("stale") == 1 and c3.get("materialized") == 59,
+             "clean: 1 missing, 1 stale", c3)
+        s, _, r = srv3.post("/api/materialize", {"selection": "clean", "missing": True,
+                                                 "stale": True, "dry_run": True})
+        t.ok(s == 200 and r["partitions"] == 2
+             and [(p["asset"], p["ranges"]) for p in r["plan"]]
+             == [("clean", ["2024-01-10", "2024-02-29"])],
+             "missing and stale together: the dry run plans both", r)
+        s, _, r = srv3.post("/api/materialize", {"selection": "clean", "missing": True,
+                                                 "stale": True})
+        t.ok(s == 202 and r["partitions"] == 2 and srv3.run_ended(r.get("run_id", 0)),
+             "POST /api/materialize missing + stale runs them", r)
+        c3 = counts3("clean")
+        t.ok(c3.get("missing") == 0 and c3.get("stale") == 0 and c3.get("materialized") == 60,
+             "clean: none missing, none stale", c3)
+    finally:
+        pr3.cleanup()
 
     # ---- graceful stop ----
     s, _, r = srv.post("/api/backfills", {"selection": "slow", "missing": True, "jobs": 1})
