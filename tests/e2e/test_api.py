@@ -14,6 +14,7 @@ import signal
 import time
 
 from lib import NOW, Project, Tap, binary_from_argv, wait_exit, wait_until
+import serve_lib
 
 ROWS_SLOW = 300000
 PROJECT = f"""name: api
@@ -93,54 +94,8 @@ t = Tap()
 pr = Project(binary_from_argv(), PROJECT)
 
 
-class Server:
-    def __init__(self, project, *args):
-        self.p = project.start("serve", "--port", "0", *args)
-        self.url = None
-        found = wait_until(lambda: self._url(project) or self.p.poll() is not None, 30)
-        if not found or not self.url:
-            raise RuntimeError("the server did not start: %s" % (project.output(),))
-        m = re.match(r"http://([^:/]+):(\d+)", self.url)
-        self.host, self.port = m.group(1), int(m.group(2))
-
-    def _url(self, project):
-        out, _ = project.output()
-        m = re.search(r"http://[0-9.]+:\d+", out)
-        if m:
-            self.url = m.group(0)
-        return self.url is not None
-
-    def req(self, method, path, body=None, headers=None, raw=None, timeout=60):
-        """(status, headers dict with lower-case names, parsed JSON or text)"""
-        c = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-        h = {} if headers is None else dict(headers)
-        data = raw
-        if body is not None:
-            data = json.dumps(body).encode()
-            h.setdefault("Content-Type", "application/json")
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        text = r.read().decode("utf-8", "replace")
-        hdrs = {k.lower(): v for k, v in r.getheaders()}
-        c.close()
-        if hdrs.get("content-type", "").startswith("application/json"):
-            try:
-                return r.status, hdrs, json.loads(text)
-            except ValueError:
-                pass
-        return r.status, hdrs, text
-
-    def get(self, path, **kw):
-        return self.req("GET", path, **kw)
-
-    def post(self, path, body=None, **kw):
-        return self.req("POST", path, body={} if body is None else body, **kw)
-
-    def run_ended(self, run_id, timeout=120):
-        def ended():
-            s, _, r = self.get(f"/api/runs/{run_id}")
-            return s == 200 and r["status"] != "running"
-        return wait_until(ended, timeout, 0.1)
+class Server(serve_lib.Server):
+    """serve_lib's server, with the SSE reader these tests use."""
 
     def stream(self, path, until="end", timeout=60, on_open=None, headers=None):
         """Reads SSE frames from path until an `until` frame: [(event, id, data)]."""
