@@ -233,6 +233,14 @@ int64_t tr_backfill_ranges_count(const tr_partitions *parts, int partitioned, co
  * counts {total, succeeded, failed, skipped} (partitions).
  */
 void tr_backfill_write_json(const tr_backfill *b, tr_json *j);
+/*
+ * The key "resume" and its value into the open object j: null when the
+ * backfill is done, {"error"} when planning its resume failed (error), else
+ * what a resume would run: {"partitions", "steps", "assets": [{"asset",
+ * "partitions", "steps"}]} from the dry-run plan.
+ */
+void tr_backfill_resume_write_json(int done, const char *error, const tr_run_report *plan,
+				   tr_json *j);
 
 /*
  * Plans and runs req against project p. Returns 0 when the run was carried out

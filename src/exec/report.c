@@ -98,3 +98,32 @@ out:
 	free(copy);
 	return count;
 }
+
+void tr_backfill_resume_write_json(int done, const char *error, const tr_run_report *plan,
+				   tr_json *j)
+{
+	tr_json_key(j, "resume");
+	if (done) {
+		tr_json_null(j);
+		return;
+	}
+	tr_json_object_begin(j);
+	if (error) {
+		tr_json_kv_string(j, "error", error);
+		tr_json_object_end(j);
+		return;
+	}
+	tr_json_kv_int(j, "partitions", plan->partitions_total);
+	tr_json_kv_int(j, "steps", (int64_t)plan->total);
+	tr_json_key(j, "assets");
+	tr_json_array_begin(j);
+	for (size_t k = 0; k < plan->n_plan; k++) {
+		tr_json_object_begin(j);
+		tr_json_kv_string(j, "asset", plan->plan[k].asset);
+		tr_json_kv_int(j, "partitions", plan->plan[k].partitions);
+		tr_json_kv_int(j, "steps", plan->plan[k].steps);
+		tr_json_object_end(j);
+	}
+	tr_json_array_end(j);
+	tr_json_object_end(j);
+}

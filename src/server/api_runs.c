@@ -909,29 +909,7 @@ void api_backfill(srv_ctx *c)
 		tr_partitions_free(parts);
 	}
 	tr_json_array_end(&j);
-	tr_json_key(&j, "resume");
-	if (done) {
-		tr_json_null(&j);
-	} else if (resume_rc) {
-		tr_json_object_begin(&j);
-		tr_json_kv_string(&j, "error", resume_err.msg);
-		tr_json_object_end(&j);
-	} else {
-		tr_json_object_begin(&j);
-		tr_json_kv_int(&j, "partitions", plan.partitions_total);
-		tr_json_kv_int(&j, "steps", (int64_t)plan.total);
-		tr_json_key(&j, "assets");
-		tr_json_array_begin(&j);
-		for (size_t k = 0; k < plan.n_plan; k++) {
-			tr_json_object_begin(&j);
-			tr_json_kv_string(&j, "asset", plan.plan[k].asset);
-			tr_json_kv_int(&j, "partitions", plan.plan[k].partitions);
-			tr_json_kv_int(&j, "steps", plan.plan[k].steps);
-			tr_json_object_end(&j);
-		}
-		tr_json_array_end(&j);
-		tr_json_object_end(&j);
-	}
+	tr_backfill_resume_write_json(done, resume_rc ? resume_err.msg : NULL, &plan, &j);
 	tr_json_object_end(&j);
 	tr_buf_addc(&c->rs->body, '\n');
 out:
